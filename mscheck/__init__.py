@@ -1,0 +1,24 @@
+"""mscheck: check, prove, measure and draw microservice architectures written in .ms files."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["load", "loads", "__version__"]
+
+
+def load(path: str, consts: dict[str, str] | None = None):
+    """Read, parse and check a spec file; returns its typed IR (:class:`mscheck.ir.nodes.Spec`).
+
+    Raises :class:`mscheck.diagnostics.SpecError` with every diagnostic when the spec is wrong.
+    """
+    from mscheck.lang.parser import read_source
+
+    return loads(read_source(path), path, consts)
+
+
+def loads(text: str, filename: str = "<string>", consts: dict[str, str] | None = None):
+    """Parse and check spec text (see :func:`load`)."""
+    from mscheck.ir.lower import lower
+    from mscheck.lang.parser import parse
+
+    return lower(parse(text, filename), consts, text)

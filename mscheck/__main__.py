@@ -1,0 +1,5 @@
+import sys
+
+from mscheck.cli import main
+
+sys.exit(main())

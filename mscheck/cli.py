@@ -1,0 +1,145 @@
+"""The ``mscheck`` command: parses options, calls the stages, maps results to exit codes.
+
+Exit codes: 0 all properties hold, 1 a violation (or a smell above threshold),
+2 usage or spec error, 3 inconclusive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from mscheck import __version__
+from mscheck.diagnostics import Diagnostic, SpecError
+
+EXIT_OK, EXIT_VIOLATION, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2 with a one-line hint, as documented
+        self.print_usage(sys.stderr)
+        print(f"mscheck: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def _const_overrides(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SpecError([Diagnostic("MS217", f"--const {item}: write NAME=VALUE")])
+        name, value = item.split("=", 1)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _load(path: str, consts: dict[str, str]):
+    """Read, parse and lower one file; returns (spec, source text)."""
+    from mscheck.ir.lower import lower
+    from mscheck.lang.parser import parse, read_source
+
+    text = read_source(path)
+    return lower(parse(text, path), consts, text), text
+
+
+def _print_diags(diags, sources, fmt: str, stream=sys.stderr) -> None:
+    from mscheck.report.diagnostics import render_text
+
+    if fmt == "text" and diags:
+        print(render_text(diags, sources), file=stream)
+
+
+def cmd_lint(args) -> int:
+    from mscheck.report.diagnostics import to_json
+
+    consts = _const_overrides(args.const)
+    results, worst = [], EXIT_OK
+    for path in args.files:
+        sources: dict[str, str] = {}
+        try:
+            from mscheck.lang.parser import read_source
+
+            sources[path] = read_source(path)
+            spec, _ = _load(path, consts)
+            diags = list(spec.warnings)
+        except SpecError as exc:
+            diags = list(exc.diagnostics)
+        errors = [d for d in diags if d.severity == "error"]
+        if errors:
+            worst = EXIT_ERROR
+        results.append({"file": path, "ok": not errors, "diagnostics": to_json(diags)})
+        _print_diags(diags, sources, args.format)
+    if args.format == "json":
+        print(json.dumps({"version": 1, "tool": "mscheck", "command": "lint", "files": results},
+                         indent=2))
+    else:
+        bad = sum(1 for r in results if not r["ok"])
+        n = len(results)
+        msg = f"{n - bad} of {n} file(s) ok" if bad else f"{n} file(s) ok"
+        print(msg, file=sys.stderr if bad else sys.stdout)
+    return worst
+
+
+def cmd_model(args) -> int:
+    from mscheck.ir.formal import formal_model, relation_model
+    from mscheck.report.model import render_formal, render_relations
+
+    sources: dict[str, str] = {}
+    try:
+        from mscheck.lang.parser import read_source
+
+        sources[args.file] = read_source(args.file)
+        spec, _ = _load(args.file, _const_overrides(args.const))
+    except SpecError as exc:
+        _print_diags(exc.diagnostics, sources, "text")
+        return EXIT_ERROR
+    formal, rel = formal_model(spec), relation_model(spec)
+    if args.format == "json":
+        print(json.dumps({"version": 1, "formal_model": formal, "relation_model": rel}, indent=2))
+    else:
+        print(render_formal(formal))
+        print()
+        print(render_relations(rel))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="mscheck", description="Check, prove, measure and draw microservice "
+                "architectures written in .ms files.")
+    p.add_argument("--version", action="version", version=f"mscheck {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    lint = sub.add_parser("lint", help="parse and check specs; report every diagnostic")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint.add_argument("--format", choices=["text", "json"], default="text")
+    lint.add_argument("--const", action="append", metavar="NAME=VALUE",
+                      help="override a constant (repeatable)")
+    lint.set_defaults(func=cmd_lint)
+
+    model = sub.add_parser("model", help="print the formal model MS = (S, I, O, C, TS) and the "
+                           "relation model (S, D, C, O)")
+    model.add_argument("file", metavar="FILE")
+    model.add_argument("--format", choices=["text", "json"], default="text")
+    model.add_argument("--const", action="append", metavar="NAME=VALUE")
+    model.set_defaults(func=cmd_model)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return args.func(args)
+    except SpecError as exc:
+        _print_diags(exc.diagnostics, {}, "text")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mscheck: interrupted", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
