@@ -5,14 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mscheck.diagnostics import Diagnostic, Span, SpecError
 from mscheck.lang import ast
@@ -34,7 +28,6 @@ def _parser() -> Lark:
             "grammar.lark",
             rel_to=__file__,
             parser="lalr",
-            propagate_positions=True,
             maybe_placeholders=True,
             cache=False,
         )
@@ -91,12 +84,7 @@ def parse(text: str, filename: str = "<string>") -> ast.Module:
             "into definitions",
             _span_of(deep, filename),
         )])
-    try:
-        decls = _ToAst(filename).transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, SpecError):
-            raise exc.orig_exc from None
-        raise
+    decls = _ToAst(filename).convert(tree)
     return ast.Module(file=filename, decls=tuple(_flatten(decls.children)),
                       span=Span(filename, 1, 1))
 
@@ -199,7 +187,6 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str) -> Diagno
                 "MS112",
                 f"'{two if two in ('&&', '||') else ch}' is not an operator here; write '{word}'",
                 Span(filename, line, column),
-                expected=expected,
             )
         shown = repr(ch) if ch else "end of file"
         # The lexer's list of terminals is not specific to the place, so it is not shown.
@@ -234,13 +221,56 @@ def _opt(children: list, default=None):
     return [default if c is None else c for c in children]
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """One method per grammar rule; each returns an :mod:`ast` node with its span."""
+class _Meta:
+    __slots__ = ("line", "column", "end_line", "end_column", "empty")
+
+    def __init__(self, line, column, end_line, end_column, empty=False):
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
+        self.empty = empty
+
+
+_EMPTY = _Meta(None, None, None, None, True)
+
+
+class _ToAst:
+    """One method per grammar rule; each takes (meta, children) and returns an :mod:`ast`
+    node with its span. :meth:`convert` walks the tree without recursion."""
 
     def __init__(self, filename: str):
-        super().__init__(visit_tokens=False)
         self.file = filename
+
+    def convert(self, tree: Tree):
+        # Positions are computed here from the tokens (cheaper than Lark's propagation):
+        # a node spans from its first positioned child to its last.
+        values: list = []
+        spans: list = []
+        stack: list[tuple[object, bool]] = [(tree, False)]
+        while stack:
+            node, done = stack.pop()
+            if not isinstance(node, Tree):
+                values.append(node)
+                spans.append(_Meta(node.line, node.column, node.end_line, node.end_column)
+                             if isinstance(node, Token) and node.line is not None else None)
+            elif done:
+                n = len(node.children)
+                if n:
+                    children = values[-n:]
+                    del values[-n:]
+                    child_spans = [m for m in spans[-n:] if m is not None]
+                    del spans[-n:]
+                else:
+                    children, child_spans = [], []
+                meta = _Meta(child_spans[0].line, child_spans[0].column,
+                             child_spans[-1].end_line, child_spans[-1].end_column) \
+                    if child_spans else _EMPTY
+                method = getattr(self, node.data, None)
+                values.append(method(meta, children) if method else
+                              Tree(node.data, children, meta))
+                spans.append(meta if child_spans else None)
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(node.children))
+        return values[0]
 
     def _sp(self, meta) -> Span | None:
         if getattr(meta, "empty", True):
@@ -809,10 +839,6 @@ class _ToAst(Transformer):
             raise SpecError([Diagnostic(
                 "MS100", "a map literal is written [x in S |-> e]", self._sp(meta))])
         return ast.MapLit(b.names[0], b.domain, c[1], span=self._sp(meta))
-
-    def __default__(self, data, children, meta):
-        # Groups produced by context blocks and topic lists are flattened by _flatten.
-        return Tree(data, children, meta)
 
 
 def _as_binder(e) -> ast.Binder | None:
