@@ -103,6 +103,78 @@ def cmd_model(args) -> int:
     return EXIT_OK
 
 
+def _size(text: str) -> int:
+    units = {"k": 2**10, "m": 2**20, "g": 2**30}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    if t and t[-1] in units:
+        return int(float(t[:-1]) * units[t[-1]])
+    return int(float(t) * 2**20)  # plain numbers are MiB
+
+
+def _progress_printer():
+    """A progress line on stderr, rewritten in place on a terminal, for runs over a second."""
+    from rich.console import Console
+
+    con = Console(stderr=True, highlight=False)
+    tty = con.is_terminal
+    state = {"last": 0.0}
+
+    def report(p: dict) -> None:
+        if not tty and p["seconds"] - state["last"] < 10:
+            return
+        state["last"] = p["seconds"]
+        rate = p["states"] / p["seconds"] if p["seconds"] else 0
+        msg = (f"{p['states']:,} states, {rate:,.0f} states/s, queue {p['queue']:,}, "
+               f"depth {p['depth']}, {p['memory'] / 2**20:,.0f} MiB, {p['seconds']:.0f} s")
+        if tty:
+            con.file.write("\r\x1b[2K" + msg)
+            con.file.flush()
+        else:
+            print(msg, file=sys.stderr)
+
+    def finish() -> None:
+        if tty and state["last"]:
+            con.file.write("\r\x1b[2K")
+            con.file.flush()
+
+    return report, finish
+
+
+def cmd_check(args) -> int:
+    from mscheck.engine.check import check_spec
+    from mscheck.engine.compile import Unsupported
+    from mscheck.engine.search import Limits
+    from mscheck.report.check import render_check
+
+    sources: dict[str, str] = {}
+    try:
+        from mscheck.lang.parser import read_source
+
+        sources[args.file] = read_source(args.file)
+        spec, _ = _load(args.file, _const_overrides(args.const))
+    except SpecError as exc:
+        _print_diags(exc.diagnostics, sources, "text")
+        return EXIT_ERROR
+    limits = Limits(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout,
+                    memory=_size(args.memory) if args.memory else None)
+    report, finish = _progress_printer()
+    try:
+        doc = check_spec(spec, strategy=args.strategy, limits=limits,
+                         deadlock=not args.no_deadlock, keep_going=args.keep_going,
+                         properties=args.property, progress=report)
+    except Unsupported as exc:
+        finish()
+        where = f"{exc.span}: " if exc.span else ""
+        print(f"{where}inconclusive: {exc}", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    finish()
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render_check(doc, sources.get(args.file), color=sys.stdout.isatty()))
+    return {"ok": EXIT_OK, "violation": EXIT_VIOLATION}.get(doc["verdict"], EXIT_INCONCLUSIVE)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mscheck", description="Check, prove, measure and draw microservice "
                 "architectures written in .ms files.")
@@ -122,6 +194,24 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--format", choices=["text", "json"], default="text")
     model.add_argument("--const", action="append", metavar="NAME=VALUE")
     model.set_defaults(func=cmd_model)
+
+    check = sub.add_parser("check", help="explore every reachable state: deadlocks, invariants, "
+                           "assertions, reachability")
+    check.add_argument("file", metavar="FILE")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--const", action="append", metavar="NAME=VALUE")
+    check.add_argument("--property", action="append", metavar="NAME",
+                       help="check only these properties (repeatable; 'deadlock_free' included)")
+    check.add_argument("--no-deadlock", action="store_true", help="do not report deadlocks")
+    check.add_argument("--continue", dest="keep_going", action="store_true",
+                       help="keep exploring after a violation (counts the whole state space)")
+    check.add_argument("--strategy", choices=["bfs", "dfs"], default="bfs",
+                       help="breadth-first (shortest traces, the default) or depth-first")
+    check.add_argument("--max-states", type=int, metavar="N")
+    check.add_argument("--max-depth", type=int, metavar="N")
+    check.add_argument("--timeout", type=float, metavar="SECONDS")
+    check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
+    check.set_defaults(func=cmd_check)
     return p
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from mscheck.ir import nodes as N
 from mscheck.ir.printer import show_expr
+from mscheck.ir.walk import var_refs
 
 __all__ = ["formal_model", "relation_model", "communication", "step_sends", "step_writes"]
 
@@ -178,6 +179,7 @@ def relation_model(spec: N.Spec) -> dict:
             for s in _stmts(step.body):
                 if isinstance(s, N.Assign) and s.target.owner is None:
                     used.add(s.target.var)
+            used.update(r.var for r in var_refs(step) if r.owner is None)
         for var in used:
             store = store_of.get(var)
             if store and owner.get(store) and owner[store] != svc.name:

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 from mscheck.diagnostics import Diagnostic, Span, SpecError
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import EvalError, evaluate, show_value, type_values
+from mscheck.ir.evaluate import EvalError, default_value, evaluate, show_value, type_values
+from mscheck.ir.walk import walk
 from mscheck.lang import ast as A
 
 __all__ = ["lower", "BUILTINS", "CONTEXT_RELATIONS", "UPSTREAM_ROLES", "DOWNSTREAM_ROLES"]
@@ -43,6 +44,7 @@ class _ServiceInfo:
     index_var: str | None = None
     index_type: T.Type | None = None
     index_values: tuple | None = None
+    index_expr: N.Expr | None = None
     vars: dict[str, N.Var] = field(default_factory=dict)
 
 
@@ -55,7 +57,7 @@ class _Scope:
     mode: str = "const"  # const | service | property | process | arch
     defs: tuple[str, ...] = ()
 
-    def bind(self, **names: T.Type) -> "_Scope":
+    def bind(self, names: dict[str, T.Type]) -> "_Scope":
         return replace(self, locals={**self.locals, **names})
 
 
@@ -69,8 +71,12 @@ class _Lowerer:
         self.names: dict[str, tuple[str, Span | None]] = {}  # value namespace
         self.arch_names: dict[str, tuple[str, Span | None]] = {}
         self.consts: dict[str, N.Constant] = {}
+        self.failed_consts: set[str] = set()
         self.const_values: dict[str, Any] = {}
         self.types: dict[str, T.Type] = {}
+        self.type_decls: dict[str, A.TypeDecl] = {}
+        self._resolving: list[str] = []
+        self.message_names: set[str] = set()
         self.atoms: dict[str, T.AtomT] = {}  # atom -> the first type that lists it
         self.defs: dict[str, A.DefDecl] = {}
         self.messages: dict[str, N.Message] = {}
@@ -107,17 +113,23 @@ class _Lowerer:
             self.error("MS201", "a spec has one 'system' declaration", extra.span)
 
         self._collect_atoms(decls)
-        for d in by(A.ConstDecl):
-            self._const(d)
-        for k in self.overrides:
-            if k not in self.consts:
-                self.error("MS217", f"--const {k}: the spec declares no constant '{k}'", None)
-        for d in by(A.TypeDecl):
-            if self.declare(self.names, d.name, "type", d.span):
-                self.types[d.name] = self._type(d.type, _Scope())
         for d in by(A.DefDecl):
             if self.declare(self.names, d.name, "definition", d.span):
                 self.defs[d.name] = d
+        self.message_names = {d.name for d in by(A.MessageDecl)}
+        for d in by(A.TypeDecl):
+            if d.name in self.types:  # a model-value set of the same name
+                self.error("MS201", f"'{d.name}' is already declared as a constant", d.span)
+            elif self.declare(self.names, d.name, "type", d.span):
+                self.type_decls[d.name] = d
+        declared_consts = {d.name for d in by(A.ConstDecl)}
+        for d in by(A.ConstDecl):
+            self._const(d)
+        for k in self.overrides:
+            if k not in declared_consts:
+                self.error("MS217", f"--const {k}: the spec declares no constant '{k}'", None)
+        for name in self.type_decls:
+            self._named_type(name, None)
         for d in by(A.MessageDecl):
             if self.declare(self.names, d.name, "message", d.span):
                 self.messages[d.name] = N.Message(
@@ -229,6 +241,8 @@ class _Lowerer:
                                expected=sorted(self.processes))
                 valid_end.append(n)
 
+        self._check_defs()
+        self.diags = self._tidy(self.diags)
         errors = [d for d in self.diags if d.severity == "error"]
         if errors:
             raise SpecError(sorted(self.diags, key=_diag_key))
@@ -242,6 +256,35 @@ class _Lowerer:
             valid_end=tuple(valid_end), warnings=tuple(sorted(self.diags, key=_diag_key)),
             source=self.source,
         )
+
+    def _tidy(self, diags: list[Diagnostic]) -> list[Diagnostic]:
+        """Drop repeats (a definition is checked where declared and where used) and word
+        problems inside a --const value as problems of that option."""
+        out, seen = [], set()
+        for d in diags:
+            if d.span is not None and d.span.file.startswith("--const "):
+                name = d.span.file[len("--const "):]
+                d = Diagnostic("MS217", f"--const {name}={self.overrides.get(name, '')}: "
+                               f"{d.message}", None, d.severity, d.expected)
+            key = (d.code, d.message, d.span)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+        return out
+
+    def _check_defs(self) -> None:
+        """Check every definition once where it is declared, even if nothing uses it."""
+        for d in self.defs.values():
+            params = {}
+            for p in d.params:
+                params[p.name] = self._type(p.type, _Scope()) if p.type is not None else T.ANY
+            scope = _Scope(locals=params, mode="property", defs=(d.name,))
+            try:
+                body = self.expr(d.body, scope)
+                if d.result is not None:
+                    self._expect(body, self._type(d.result, scope), f"the result of {d.name}")
+            except _Abort:
+                pass
 
     # ------------------------------------------------------------ atoms and constants
     def _collect_atoms(self, decls) -> None:
@@ -330,6 +373,10 @@ class _Lowerer:
                     self.error("MS214", f"value {show_value(value)} of {d.name} is outside "
                                f"{T.show(t)}", value_ast.span)
             except _Abort:
+                # Keep the name, so uses of it do not report the same problem again.
+                self.failed_consts.add(d.name)
+                self.consts[d.name] = N.Constant(d.name, t or T.ANY, None, span=d.span)
+                self.const_values[d.name] = None
                 return
         where = None
         if d.where is not None:
@@ -354,6 +401,8 @@ class _Lowerer:
         return t
 
     def _const_eval(self, e: N.Expr):
+        if any(isinstance(x, N.ConstRef) and x.name in self.failed_consts for x in walk(e)):
+            raise _Abort  # already reported where the constant is declared
         try:
             return evaluate(e, {}, self.const_values, None, self.messages)
         except EvalError as exc:
@@ -392,6 +441,25 @@ class _Lowerer:
         except _Abort:
             return None
 
+    def _named_type(self, name: str, span) -> T.Type | None:
+        """A declared type, resolved on first use (so declarations may come in any order)."""
+        if name in self.types:
+            return self.types[name]
+        d = self.type_decls.get(name)
+        if d is None:
+            return None
+        if name in self._resolving:
+            chain = " -> ".join(self._resolving[self._resolving.index(name):] + [name])
+            self.error("MS211", f"type {name} is defined in terms of itself ({chain})", span)
+            return T.ANY
+        self._resolving.append(name)
+        try:
+            t = self._type(d.type, _Scope())
+        finally:
+            self._resolving.pop()
+        self.types[name] = t
+        return t
+
     def _type(self, t: A.TypeExpr, scope: _Scope) -> T.Type:
         if isinstance(t, A.BoolType):
             return T.BOOL
@@ -400,9 +468,10 @@ class _Lowerer:
         if isinstance(t, A.StrType):
             return T.STR
         if isinstance(t, A.NamedType):
-            if t.name in self.types:
-                return self.types[t.name]
-            if t.name in self.messages:
+            found = self._named_type(t.name, t.span)
+            if found is not None:
+                return found
+            if t.name in self.message_names:
                 return T.MsgT((t.name,))
             if t.name in self.consts and isinstance(self.consts[t.name].type, T.SetT):
                 return self.consts[t.name].type.elem
@@ -492,11 +561,32 @@ class _Lowerer:
         if d.kind == "sync" and set(d.flags) & {"duplicating", "reordering"}:
             self.error("MS218", "a sync channel holds no messages, so it cannot duplicate or "
                        "reorder them", d.span)
-        if d.kind in ("set", "bag") and "reordering" in d.flags:
+        if d.kind in ("set", "bag", "log") and "reordering" in d.flags:
             self.warn("MS218", f"a {d.kind} channel is unordered already; 'reordering' changes "
                       "nothing", d.span)
+        if d.kind == "log" and "duplicating" in d.flags:
+            self.warn("MS218", "a log channel delivers every message again already; "
+                      "'duplicating' changes nothing", d.span)
+        init = None
+        if d.init is not None:
+            scope = _Scope(mode="const").bind({
+                n: (dom.type.elem if isinstance(dom.type, T.SetT) else T.ANY)
+                for n, dom in indices})
+            try:
+                init = self.expr(d.init, scope)
+            except _Abort:
+                init = None
+            if init is not None:
+                if d.kind == "sync":
+                    self.error("MS218", "a sync channel holds no messages, so it has no initial "
+                               "contents", d.init.span)
+                want = T.SetT(payload) if d.kind in ("set", "log") else T.SeqT(payload, cap)
+                self._expect(init, want, f"the initial contents of {d.name}")
+                if cap is not None and isinstance(init, N.SeqLit) and len(init.elems) > cap:
+                    self.error("MS214", f"channel {d.name} holds {cap} message(s); its initial "
+                               f"contents have {len(init.elems)}", d.init.span)
         self.channels[d.name] = N.Channel(d.name, tuple(indices), tuple(values), d.kind, cap,
-                                          payload, d.flags, span=d.span)
+                                          payload, d.flags, init, span=d.span)
 
     # ------------------------------------------------------------ variables and services
     def _var(self, v: A.VarDecl, owner: str | None, store: str | None, scope: _Scope) -> N.Var:
@@ -514,14 +604,17 @@ class _Lowerer:
                     self._expect(init, t, f"the initial value of {v.name}")
             except _Abort:
                 pass
-        elif not T.is_finite(t) and not isinstance(t, (T.SeqT, T.SetT, T.StrT, T.IntT)):
-            self.error("MS203", f"variable {v.name} of type {T.show(t)} needs an initial value",
-                       v.span)
+        else:
+            try:
+                default_value(t, self.messages)
+            except EvalError:
+                self.error("MS203", f"variable {v.name} of type {T.show(t)} has no default "
+                           "value; give it one with '= ...'", v.span)
         return N.Var(v.name, t, init, v.init_kind, v.durable, owner, store, span=v.span)
 
     def _shared_var(self, v: A.VarDecl, store: str | None) -> None:
         if self.declare(self.names, v.name, "shared variable", v.span):
-            self.shared[v.name] = self._var(v, None, store, _Scope(mode="const"))
+            self.shared[v.name] = self._var(v, None, store, _Scope(mode="init"))
 
     def _service_shell(self, info: _ServiceInfo) -> None:
         d = info.decl
@@ -530,6 +623,7 @@ class _Lowerer:
                                f"the replica domain of {d.name}")
             info.index_var = d.replica.name
             if dom:
+                info.index_expr = dom[0]
                 info.index_type = dom[0].type.elem if isinstance(dom[0].type, T.SetT) else T.ANY
                 info.index_values = dom[1]
             else:
@@ -539,7 +633,7 @@ class _Lowerer:
     def _service_scope(self, info: _ServiceInfo, mode="service") -> _Scope:
         scope = _Scope(service=info, mode=mode)
         if info.index_var:
-            scope = scope.bind(**{info.index_var: info.index_type or T.ANY})
+            scope = scope.bind({info.index_var: info.index_type or T.ANY})
         return scope
 
     def _service_var(self, info: _ServiceInfo, v: A.VarDecl) -> None:
@@ -549,7 +643,7 @@ class _Lowerer:
         if v.name in self.shared:
             self.warn("MS201", f"variable '{v.name}' of {info.name} hides the shared variable of "
                       "the same name", v.span)
-        info.vars[v.name] = self._var(v, info.name, None, self._service_scope(info, "const"))
+        info.vars[v.name] = self._var(v, info.name, None, self._service_scope(info, "init"))
 
     def _service(self, info: _ServiceInfo, contexts) -> N.Service:
         d = info.decl
@@ -586,8 +680,7 @@ class _Lowerer:
                 self._expect(end_when, T.BOOL, "'end when'")
             except _Abort:
                 pass
-        idx = (info.index_var, self.expr(d.replica.domain, _Scope(mode="const"))) \
-            if d.replica is not None and info.index_values is not None else None
+        idx = (info.index_var, info.index_expr) if info.index_expr is not None else None
         return N.Service(d.name, idx, info.index_values, d.context, d.crashable, tuple(comps),
                          tuple(info.vars.values()), tuple(actions), tuple(handlers), end_when,
                          span=d.span)
@@ -599,8 +692,8 @@ class _Lowerer:
                 try:
                     dom = self.expr(b.domain, scope)
                 except _Abort:
-                    scope = scope.bind(**{name: T.ANY})
-                    continue
+                    # The error is recorded; keep a placeholder so later names still resolve.
+                    dom = N.Lit(T.SetT(T.ANY), value=frozenset(), span=b.domain.span)
                 if not isinstance(dom.type, (T.SetT, T.AnyT)):
                     self.error("MS203", f"{what} '{name}' ranges over a set, not over "
                                f"{T.show(dom.type)}", b.domain.span)
@@ -611,7 +704,7 @@ class _Lowerer:
                     self.error("MS201", f"'{name}' is already the replica index of "
                                f"{scope.service.name}", b.span)
                 out.append((name, dom))
-                scope = scope.bind(**{name: elem})
+                scope = scope.bind({name: elem})
         return tuple(out), scope
 
     def _action(self, info: _ServiceInfo, a: A.ActionDecl) -> N.Action:
@@ -640,12 +733,28 @@ class _Lowerer:
         pattern = self._pattern(h.pattern, chan.type.payload, h.channel.name)
         if pattern is None:
             return None
-        scope = scope.bind(**{n: t for n, t in pattern.vars if n != "_"})
+        scope = scope.bind({n: t for n, t in pattern.vars if n != "_"})
         guard = self._guard(h.guard, scope)
         body = self._block(h.body, scope)
         return N.Handler(name, info.name, params, chan, pattern, guard, body, span=h.span)
 
     def _chan_ref(self, ref: A.ChanRef, scope: _Scope) -> N.Expr | None:
+        if ref.name not in scope.locals and ref.name not in self.channels and (
+                (scope.service and ref.name in scope.service.vars) or ref.name in self.shared):
+            # a variable that holds a channel (pi-calculus mobility in the service style)
+            if ref.indices:
+                self.error("MS203", f"'{ref.name}' holds a channel value and takes no index",
+                           ref.span)
+                return None
+            try:
+                x = self.expr(A.Name(ref.name, span=ref.span), scope)
+            except _Abort:
+                return None
+            if not isinstance(x.type, (T.ChanT, T.AnyT)):
+                self.error("MS203", f"'{ref.name}' is a {T.show(x.type)}, not a channel",
+                           ref.span)
+                return None
+            return x if isinstance(x.type, T.ChanT) else replace(x, type=T.ChanT(T.ANY))
         if ref.name in scope.locals:
             t = scope.locals[ref.name]
             if ref.indices:
@@ -739,7 +848,7 @@ class _Lowerer:
                 out.append(lowered)
             except _Abort:
                 if isinstance(s, A.Let):
-                    scope = scope.bind(**{s.name: T.ANY})
+                    scope = scope.bind({s.name: T.ANY})
         return tuple(out)
 
     def _stmt(self, s, scope: _Scope):
@@ -756,7 +865,7 @@ class _Lowerer:
             return N.Send(channel=chan, payload=payload, span=s.span), scope
         if isinstance(s, A.Let):
             value = self.expr(s.value, scope)
-            return N.LetS(name=s.name, value=value, span=s.span), scope.bind(**{s.name: value.type})
+            return N.LetS(name=s.name, value=value, span=s.span), scope.bind({s.name: value.type})
         if isinstance(s, A.If):
             branches = []
             for cond, body in s.branches:
@@ -865,7 +974,7 @@ class _Lowerer:
             self.error("MS200", f"process {d.name} is attached to '{d.service}', which is not a "
                        "service", d.span, expected=sorted(self.services))
         params = self.process_params[d.name]
-        scope = _Scope(mode="process").bind(**dict(params))
+        scope = _Scope(mode="process").bind(dict(params))
         body = self._proc(d.body, scope)
         return N.ProcessDef(d.name, params, d.service, body, span=d.span)
 
@@ -892,7 +1001,7 @@ class _Lowerer:
             pattern = self._pattern(pre.pattern, chan.type.payload, pre.channel.name)
             if pattern is None:
                 raise _Abort
-            inner = scope.bind(**{n: t for n, t in pattern.vars if n != "_"})
+            inner = scope.bind({n: t for n, t in pattern.vars if n != "_"})
             return N.PIn(channel=chan, pattern=pattern, cont=self._proc(p.cont, inner),
                          span=p.span)
         if isinstance(p, A.PNew):
@@ -901,7 +1010,7 @@ class _Lowerer:
                 self.error("MS203", f"'new {p.name}' creates a channel; its type is written "
                            f"'chan of T', not {T.show(t)}", p.span)
                 t = T.ChanT(T.ANY)
-            return N.PNew(name=p.name, type=t, body=self._proc(p.body, scope.bind(**{p.name: t})),
+            return N.PNew(name=p.name, type=t, body=self._proc(p.body, scope.bind({p.name: t})),
                           span=p.span)
         if isinstance(p, A.PIf):
             c = self.expr(p.cond, scope)
@@ -924,7 +1033,7 @@ class _Lowerer:
             pattern = self._pattern(p.prefix.pattern, chan.type.payload, p.prefix.channel.name)
             if pattern is None:
                 raise _Abort
-            inner = scope.bind(**{n: t for n, t in pattern.vars if n != "_"})
+            inner = scope.bind({n: t for n, t in pattern.vars if n != "_"})
             return N.PRepl(bound=bound or 1, channel=chan, pattern=pattern,
                            body=self._proc(p.body, inner), span=p.span)
         if isinstance(p, A.PCall):
@@ -1177,7 +1286,8 @@ class _Lowerer:
         n = e.id
         if n in scope.locals:
             return N.Local(scope.locals[n], name=n, span=e.span)
-        if scope.service and n in scope.service.vars and scope.mode in ("service", "property"):
+        if scope.service and n in scope.service.vars and scope.mode in ("service", "property",
+                                                                        "init"):
             v = scope.service.vars[n]
             idx = None
             if scope.service.index_var:
@@ -1194,8 +1304,8 @@ class _Lowerer:
             return N.ConstRef(c.type, name=n, span=e.span)
         if n in self.atoms:
             return N.Lit(self.atoms[n], value=n, span=e.span)
-        if n in self.types:
-            t = self.types[n]
+        if n in self.types or n in self.type_decls:
+            t = self._named_type(n, e.span)
             if not T.is_finite(t):
                 self.error("MS203", f"type {n} is not finite, so it is not a set", e.span)
                 raise _Abort
@@ -1230,7 +1340,7 @@ class _Lowerer:
         import difflib
 
         pool = set(scope.locals) | set(self.consts) | set(self.atoms) | set(self.shared) | set(
-            self.defs) | set(self.messages) | set(self.types)
+            self.defs) | set(self.messages) | set(self.types) | set(self.type_decls)
         if scope.service:
             pool |= set(scope.service.vars)
         return difflib.get_close_matches(n, sorted(pool), n=3)
@@ -1246,10 +1356,22 @@ class _Lowerer:
         return None
 
     def _e_FieldAccess(self, e, scope):
+        if isinstance(e.base, A.Name) and e.base.id in self.processes and \
+                e.base.id not in scope.locals and e.base.id not in self.services:
+            if scope.mode != "property":
+                self.error("MS212", f"process parameters can be read in properties only, not "
+                           "here", e.span)
+                raise _Abort
+            params = dict(self.process_params.get(e.base.id, ()))
+            if e.name not in params:
+                self.error("MS200", f"process {e.base.id} has no parameter '{e.name}'", e.span,
+                           expected=sorted(params))
+                raise _Abort
+            return N.ProcVar(params[e.name], process=e.base.id, param=e.name, span=e.span)
         inst = self._service_instance(e.base, scope)
         if inst is not None:
             info, idx_ast, base = inst
-            if scope.mode == "const":
+            if scope.mode in ("const", "init"):
                 self.error("MS212", "a variable cannot be read where a constant is needed", e.span)
                 raise _Abort
             if e.name not in info.vars:
@@ -1313,14 +1435,12 @@ class _Lowerer:
             self.error("MS203", f"{inst[0].name}[...] is a service instance; read a variable "
                        f"with {inst[0].name}[...].var", e.span)
             raise _Abort
-        if isinstance(e.base, A.Name) and e.base.id in self.channels and \
-                e.base.id not in scope.locals:
-            ref = _chan_ref_of(e)
-            if ref is not None:
-                ch = self._chan_ref(ref, scope)
-                if ch is None:
-                    raise _Abort
-                return ch
+        ref = _chan_ref_of(e)
+        if ref is not None and ref.name in self.channels and ref.name not in scope.locals:
+            ch = self._chan_ref(ref, scope)
+            if ch is None:
+                raise _Abort
+            return ch
         base = self.expr(e.base, scope)
         t = base.type
         if isinstance(e.index, A.Binary) and e.index.op == ".." and isinstance(t, T.SeqT):
@@ -1649,23 +1769,7 @@ def _chan_ref_of(e: A.Expr) -> A.ChanRef | None:
 
 
 def _is_const(e: N.Expr) -> bool:
-    return not any(isinstance(x, (N.VarRef, N.Local, N.Call)) for x in _walk_ir(e))
-
-
-def _walk_ir(e):
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        for v in vars(x).values() if hasattr(x, "__dict__") else ():
-            if isinstance(v, N.Expr):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                for item in v:
-                    if isinstance(item, N.Expr):
-                        stack.append(item)
-                    elif isinstance(item, tuple):
-                        stack.extend(i for i in item if isinstance(i, N.Expr))
+    return not any(isinstance(x, (N.VarRef, N.Local, N.Call)) for x in walk(e))
 
 
 def _walk(node):
@@ -1697,4 +1801,12 @@ def _diag_key(d: Diagnostic):
 
 def lower(module: A.Module, overrides: dict[str, str] | None = None, source: str = "") -> N.Spec:
     """Resolve and type-check a parsed module; raises SpecError listing every error."""
-    return _Lowerer(module, overrides, source).run()
+    lowerer = _Lowerer(module, overrides, source)
+    try:
+        return lowerer.run()
+    except _Abort:
+        # An error cut a declaration short; everything found so far is reported.
+        diags = lowerer._tidy(lowerer.diags)
+        if not any(d.severity == "error" for d in diags):
+            raise AssertionError("lowering stopped without a diagnostic") from None
+        raise SpecError(sorted(diags, key=_diag_key)) from None

@@ -49,6 +49,15 @@ class VarRef(Expr):
 
 
 @dataclass(frozen=True)
+class ProcVar(Expr):
+    """``Inventory.items`` in a property: the parameter of the one live instance of a process
+    (reading it when there is not exactly one instance is a domain error)."""
+
+    process: str = ""
+    param: str = ""
+
+
+@dataclass(frozen=True)
 class Local(Expr):
     """A bound name: action or handler parameter, let, quantifier, process parameter."""
 
@@ -388,6 +397,7 @@ class Channel:
     capacity: int | None
     payload: Type
     flags: tuple[str, ...]
+    init: Expr | None = None  # initial contents; the index names are bound in it
     span: Span | None = _span()
 
 

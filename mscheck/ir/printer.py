@@ -35,7 +35,8 @@ def _prec_of(e: N.Expr) -> int:
 
 
 def show_expr(e: N.Expr) -> str:
-    """Render ``e`` so that the parser reads it back to the same meaning."""
+    """Render ``e`` in spec syntax; the parser reads it back to the same meaning, except for
+    inlined definitions, which show their argument with ``where``."""
     if isinstance(e, N.Lit):
         return f'"{e.value}"' if isinstance(e.value, str) and e.type.__class__.__name__ == \
             "StrT" else show_value(e.value)
@@ -48,6 +49,8 @@ def show_expr(e: N.Expr) -> str:
             return e.var
         idx = f"[{show_expr(e.index)}]" if e.index is not None else ""
         return f"{e.owner}{idx}.{e.var}"
+    if isinstance(e, N.ProcVar):
+        return f"{e.process}.{e.param}"
     if isinstance(e, N.ChanVal):
         return e.channel + "".join(f"[{show_expr(i)}]" for i in e.indices)
     if isinstance(e, N.TypeSet):

@@ -454,6 +454,7 @@ class ChannelDecl(Node):
     capacity: "Expr | None"
     payload: TypeExpr
     flags: tuple[str, ...]
+    init: "Expr | None" = None  # initial contents
 
 
 @dataclass(frozen=True)

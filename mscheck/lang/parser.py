@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from lark import Lark, Token, Tree
@@ -82,7 +83,7 @@ def parse(text: str, filename: str = "<string>") -> ast.Module:
             "MS103",
             f"nesting is deeper than {MAX_DEPTH} levels; split the expression or process "
             "into definitions",
-            _span_of(deep, filename),
+            _span_of(deep, filename) or _deep_bracket(text, filename),
         )])
     decls = _ToAst(filename).convert(tree)
     return ast.Module(file=filename, decls=tuple(_flatten(decls.children)),
@@ -105,18 +106,33 @@ def _too_deep(tree: Tree) -> Tree | Token | None:
     return None
 
 
+def _deep_bracket(text: str, filename: str) -> Span:
+    """Where brackets first nest too deep (for trees that hold no token to point at)."""
+    depth, line, col = 0, 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "([{":
+            depth += 1
+            if depth > MAX_DEPTH // 2:
+                return Span(filename, line, col)
+        elif ch in ")]}":
+            depth -= 1
+    return Span(filename, 1, 1)
+
+
 def _span_of(node: Tree | Token, filename: str) -> Span | None:
-    if isinstance(node, Token):
-        return Span(filename, node.line or 1, node.column or 1, node.end_line, node.end_column)
-    meta = node.meta
-    if getattr(meta, "empty", True):
-        for child in node.children:
-            if isinstance(child, (Tree, Token)):
-                sp = _span_of(child, filename)
-                if sp:
-                    return sp
-        return None
-    return Span(filename, meta.line, meta.column, meta.end_line, meta.end_column)
+    """The position of the first token under ``node`` (iteratively: trees may be deep)."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Token):
+            if x.line is not None:
+                return Span(filename, x.line, x.column, x.end_line, x.end_column)
+        elif isinstance(x, Tree):
+            stack.extend(reversed(x.children))
+    return None
 
 
 # ---------------------------------------------------------------- syntax errors
@@ -128,19 +144,12 @@ _FRIENDLY = {
     "$END": "end of file",
 }
 
-_EXAMPLES = {
-    "MS110": [
-        "service S { action a { x = 1 } }",
-        "service S { on c?M { x = 1 } }",
-        "service S { action a { x[1] = 1 } }",
-    ],
-    "MS111": ["const N == 3", "type T == 0..1"],
-    "MS114": ["x := 1", "ch!M", "x[1] := 2"],
-}
+_DEFINITION = re.compile(r"\s*(const|type|def)\s+\w+\s*(\(.*\))?\s*(:[^=]*)?=?$")
 
-_EXAMPLE_MESSAGES = {
+_MISTAKES = {
     "MS110": "'=' does not assign; write ':=' (as in 'x := 1')",
     "MS111": "definitions use a single '=' (as in 'const N = 3')",
+    "MS112": "C-style operators are not used; write 'and', 'or', 'not'",
     "MS114": "statements belong inside an action or handler body: "
     "'action name { ... }' or 'on ch?Msg { ... }'",
 }
@@ -192,12 +201,34 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str) -> Diagno
         # The lexer's list of terminals is not specific to the place, so it is not shown.
         return Diagnostic("MS101", f"unexpected character {shown}", Span(filename, line, column))
     token = exc.token if isinstance(exc, UnexpectedToken) else None
-    code = exc.match_examples(_parser().parse, _EXAMPLES, use_accepts=True)
     end_col = column + max(len(str(token)), 1) - 1 if token is not None else None
     span = Span(filename, line, column, line, end_col)
+    code = _common_mistake(token, text, offset, expected)
     if code:
-        return Diagnostic(code, _EXAMPLE_MESSAGES[code], span, expected=expected)
+        return Diagnostic(code, _MISTAKES[code], span, expected=expected)
     return Diagnostic("MS100", f"unexpected {_describe(token)}", span, expected=expected)
+
+
+def _common_mistake(token: Token | None, text: str, offset: int,
+                    expected: tuple[str, ...]) -> str | None:
+    """Name the usual slips: '=' for ':=', '==' in a definition, C operators, statements
+    outside a body. Decided from the token and what the parser expected there."""
+    if token is None:
+        return None
+    value = str(token)
+    if value == "=" and "':='" in expected:
+        return "MS110"
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = text[line_start:offset]
+    if _DEFINITION.match(before) and (value == "==" or (value == "=" and before.endswith("="))):
+        return "MS111"  # (the lexer may read the first '=' of '==' as the definition's own)
+    if text.startswith("||", offset) or text.startswith("&&", offset):
+        return "MS112"
+    if value == "!" and "'not'" in expected:
+        return "MS112"
+    if value in (":=", "!") and "'calls'" in expected:
+        return "MS114"
+    return None
 
 
 def _describe(token: Token | None) -> str:
@@ -238,6 +269,13 @@ class _ToAst:
 
     def __init__(self, filename: str):
         self.file = filename
+        self.parens: set[int] = set()
+
+    def _as_binder(self, e) -> ast.Binder | None:
+        """Read ``x in S`` as a binder (the comprehension forms use the expression grammar)."""
+        if id(e) in self.parens:
+            return None
+        return _as_binder(e)
 
     def convert(self, tree: Tree):
         # Positions are computed here from the tokens (cheaper than Lark's propagation):
@@ -335,14 +373,14 @@ class _ToAst:
     def str_type(self, meta, c):
         return ast.StrType(span=self._sp(meta))
 
-    def range_low(self, meta, c):
-        tok = c[0]
-        if tok.type == "INT":
-            value = self._int(tok)
-            if len(c) == 1 and meta.column < tok.column:  # "-" INT
-                return ast.Unary("-", ast.IntLit(value, span=self._tok_span(tok)), span=self._sp(meta))
-            return ast.IntLit(value, span=self._tok_span(tok))
-        return ast.Name(str(tok), span=self._tok_span(tok))
+    def low_int(self, meta, c):
+        return ast.IntLit(self._int(c[0]), span=self._tok_span(c[0]))
+
+    def low_name(self, meta, c):
+        return ast.Name(str(c[0]), span=self._tok_span(c[0]))
+
+    def low_neg(self, meta, c):
+        return ast.IntLit(-self._int(c[0]), span=self._tok_span(c[0]))
 
     def range_type(self, meta, c):
         return ast.RangeType(c[0], c[1], span=self._sp(meta))
@@ -506,8 +544,9 @@ class _ToAst:
         indices = tuple(x for x in c[1:] if isinstance(x, ast.IndexDecl))
         i = 1 + len(indices)
         (kind, cap), payload = c[i], c[i + 1]
-        flags = tuple(str(f) for f in c[i + 2:])
-        return ast.ChannelDecl(str(name), indices, kind, cap, payload, flags, span=self._sp(meta))
+        flags = tuple(str(f) for f in c[i + 2:-1])
+        return ast.ChannelDecl(str(name), indices, kind, cap, payload, flags, c[-1],
+                               span=self._sp(meta))
 
     def binder(self, meta, c):
         return ast.Binder(tuple(str(t) for t in c[:-1]), c[-1], span=self._sp(meta))
@@ -797,6 +836,11 @@ class _ToAst:
     def call(self, meta, c):
         return ast.Call(str(c[0]), tuple(x for x in c[1:] if x is not None), span=self._sp(meta))
 
+    def paren(self, meta, c):
+        # Remember that the user wrote parentheses: `{flag: (x in S)}` is a record, not a map.
+        self.parens.add(id(c[0]))
+        return c[0]
+
     def tuple_lit(self, meta, c):
         return ast.TupleLit(tuple(c), span=self._sp(meta))
 
@@ -811,16 +855,16 @@ class _ToAst:
         if all(rhs is None for _, rhs in items):
             return ast.SetLit(tuple(lhs for lhs, _ in items), span=span)
         first_lhs, first_rhs = items[0]
-        binder_form = _as_binder(first_rhs)
+        binder_form = self._as_binder(first_rhs)
         if (all(rhs is not None and isinstance(lhs, ast.Name) for lhs, rhs in items)
                 and not (len(items) == 1 and binder_form is not None)
-                and not (len(items) == 1 and _as_binder(first_lhs) is not None)):
+                and not (len(items) == 1 and self._as_binder(first_lhs) is not None)):
             return ast.RecordLit(tuple((lhs.id, rhs) for lhs, rhs in items), span=span)
-        if len(items) == 1 and _as_binder(first_lhs) is not None and first_rhs is not None:
-            b = _as_binder(first_lhs)
+        if len(items) == 1 and self._as_binder(first_lhs) is not None and first_rhs is not None:
+            b = self._as_binder(first_lhs)
             if len(b.names) == 1:
                 return ast.SetFilter(b.names[0], b.domain, first_rhs, span=span)
-        binders = [binder_form] + [_as_binder(lhs) if rhs is None else None for lhs, rhs in items[1:]]
+        binders = [binder_form] + [self._as_binder(lhs) if rhs is None else None for lhs, rhs in items[1:]]
         if first_rhs is not None and all(b is not None for b in binders):
             return ast.SetMap(first_lhs, tuple(binders), span=span)
         raise SpecError([Diagnostic(
@@ -834,7 +878,7 @@ class _ToAst:
         return ast.SeqLit(tuple(x for x in c if x is not None), span=self._sp(meta))
 
     def map_lit(self, meta, c):
-        b = _as_binder(c[0])
+        b = self._as_binder(c[0])
         if b is None or len(b.names) != 1:
             raise SpecError([Diagnostic(
                 "MS100", "a map literal is written [x in S |-> e]", self._sp(meta))])

@@ -1,0 +1,128 @@
+"""``check``: compile a spec, search its state space, and describe the result as data.
+
+The result is a plain dict (the JSON document of ``mscheck check --format json``); reporters
+render it. Traces show, per step, who moved, what was sent and received, and only the
+variables that changed.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Callable
+
+from mscheck.engine.compile import CompiledModel, Unsupported
+from mscheck.engine.model import StepError
+from mscheck.engine.search import Limits, SearchResult, search
+from mscheck.ir import nodes as N
+from mscheck.ir.evaluate import show_value
+
+__all__ = ["check_spec", "result_document"]
+
+
+def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
+               deadlock: bool = True, keep_going: bool = False,
+               properties: list[str] | None = None,
+               progress: Callable[[dict], None] | None = None) -> dict:
+    """Check ``spec``; returns the result document (see module docstring).
+
+    Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
+    """
+    model = CompiledModel(spec)
+    names = {p.name for p in model.properties()}
+    selected = None
+    if properties:
+        unknown = [p for p in properties if p not in names and p != "deadlock_free"]
+        if unknown:
+            raise Unsupported(f"no invariant or reachable property named {', '.join(unknown)}; "
+                              f"the spec has {', '.join(sorted(names)) or 'none'}")
+        deadlock = deadlock and "deadlock_free" in properties
+        selected = [p for p in properties if p in names]
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        try:
+            initial_error = None
+            result = search(model, strategy=strategy, limits=limits, check_deadlock=deadlock,
+                            keep_going=keep_going, properties=selected, progress=progress)
+        except StepError as err:  # an initial value outside its type
+            initial_error = err
+            result = None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if initial_error is not None:
+        return {"version": 1, "command": "check", "system": spec.name, "file": spec.file,
+                "verdict": "violation", "states": 0, "transitions": 0, "depth": 0,
+                "seconds": 0.0, "engine": "scalar",
+                "violations": [{"kind": initial_error.kind, "property": initial_error.kind,
+                                "message": initial_error.message,
+                                "location": _loc(initial_error.span), "trace": []}]}
+    return result_document(spec, model, result)
+
+
+def _loc(span) -> dict | None:
+    if span is None:
+        return None
+    return {"file": span.file, "line": span.line, "column": span.column}
+
+
+def result_document(spec: N.Spec, model: CompiledModel, r: SearchResult) -> dict:
+    rate = r.states / r.seconds if r.seconds > 0 else None
+    doc = {
+        "version": 1,
+        "command": "check",
+        "system": spec.name,
+        "file": spec.file,
+        "verdict": r.verdict,
+        "states": r.states,
+        "transitions": r.transitions,
+        "depth": r.depth,
+        "seconds": round(r.seconds, 3),
+        "states_per_second": round(rate) if rate else None,
+        "peak_memory": r.peak_memory,
+        "strategy": r.strategy,
+        "engine": "scalar",
+        "complete": r.complete,
+        "reason": r.reason,
+        "violations": [],
+    }
+    for v, trace in zip(r.violations, r.traces):
+        doc["violations"].append({
+            "kind": v.kind,
+            "property": v.property,
+            "message": v.message,
+            "location": _loc(v.span),
+            "failing_step": _step_doc(v.step) if v.step is not None else None,
+            "trace": _trace_doc(model, trace),
+        })
+    return doc
+
+
+def _step_doc(step) -> dict:
+    return {"actor": step.actor, "action": step.action,
+            "params": {n: show_value(x) for n, x in step.params},
+            "messages": [{"direction": d, "channel": c, "message": m}
+                         for d, c, m in step.messages]}
+
+
+def _trace_doc(model: CompiledModel, trace) -> list[dict]:
+    out = []
+    prev = None
+    for i, ts in enumerate(trace):
+        state = model.describe(ts.state)
+        if prev is None:
+            changes = dict(state)
+        else:
+            changes = {k: v for k, v in state.items() if prev.get(k) != v}
+        item = {"step": i, "actor": ts.step.actor if ts.step else None,
+                "action": ts.step.action if ts.step else "initial state",
+                "params": {n: show_value(x) for n, x in ts.step.params} if ts.step else {},
+                "messages": [{"direction": d, "channel": c, "message": m}
+                             for d, c, m in ts.step.messages] if ts.step else [],
+                "changes": changes, "state": state}
+        out.append(item)
+        prev = state
+    return out

@@ -1,0 +1,217 @@
+"""Exhaustive search of a model's state graph: breadth-first (shortest counterexamples) or
+depth-first, with limits that end the run as inconclusive, never as 'ok'.
+
+Counts follow TLC: ``states`` are distinct reachable states; ``transitions`` are the initial
+states plus every successor computed from every distinct state, duplicates and self-loops
+included.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from mscheck.engine.model import Step, StepError, Violation
+
+__all__ = ["Limits", "SearchResult", "search", "TraceStep"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout: float | None = None  # seconds
+    memory: int | None = None  # bytes of resident memory
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    step: Step | None  # None for the initial state
+    state: Any
+
+
+@dataclass
+class SearchResult:
+    verdict: str  # ok | violation | inconclusive
+    states: int
+    transitions: int
+    depth: int
+    seconds: float
+    peak_memory: int
+    violations: list[Violation] = field(default_factory=list)
+    traces: list[list[TraceStep]] = field(default_factory=list)
+    reason: str | None = None  # why a run is inconclusive
+    strategy: str = "bfs"
+    complete: bool = True
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
+           check_deadlock: bool = True, keep_going: bool = False,
+           properties: list[str] | None = None,
+           progress: Callable[[dict], None] | None = None) -> SearchResult:
+    """Explore every reachable state of ``model``; see the module docstring."""
+    t0 = time.monotonic()
+    props = [p for p in model.properties() if properties is None or p.name in properties]
+    invariants = [p for p in props if p.kind == "invariant"]
+    reachables = {p.name: p for p in props if p.kind == "reachable"}
+    witnessed: set[str] = set()
+
+    states: list[Any] = []
+    index: dict[Any, int] = {}
+    parent = array("q")
+    depth_of = array("i")
+    steps: list[Step | None] = []
+    violations: list[Violation] = []
+    transitions = 0
+    reason = None
+    max_depth_seen = 0
+    last_report = t0
+    frontier_pos = 0  # BFS: next state to expand; DFS uses a stack
+    stack: list[int] = []
+
+    def add(state, par: int, step: Step | None, depth: int) -> int | None:
+        nonlocal max_depth_seen
+        if state in index:
+            return None
+        i = len(states)
+        index[state] = i
+        states.append(state)
+        parent.append(par)
+        depth_of.append(depth)
+        steps.append(step)
+        if depth > max_depth_seen:
+            max_depth_seen = depth
+        return i
+
+    def check_state(i: int) -> bool:
+        """Check invariants and reachables at a new state; False to stop the search."""
+        s = states[i]
+        for p in invariants:
+            if not p.check(s):
+                violations.append(Violation("invariant", p.name, f"invariant {p.name} is "
+                                            f"violated", i, span=p.span))
+                if not keep_going:
+                    return False
+        for name, p in reachables.items():
+            if name not in witnessed and p.check(s):
+                witnessed.add(name)
+        return True
+
+    stop = False
+    try:
+        for s in model.initial_states():
+            transitions += 1
+            i = add(s, -1, None, 0)
+            if i is not None:
+                stack.append(i)
+                if not check_state(i):
+                    stop = True
+                    break
+        while not stop:
+            if strategy == "bfs":
+                if frontier_pos >= len(states):
+                    break
+                i = frontier_pos
+                frontier_pos += 1
+            else:
+                if not stack:
+                    break
+                i = stack.pop()
+            s = states[i]
+            d = depth_of[i]
+            if limits.max_depth is not None and d >= limits.max_depth:
+                reason = f"depth bound {limits.max_depth} reached"
+                continue
+            try:
+                succ = model.successors(s)
+            except StepError as err:
+                violations.append(Violation(err.kind, err.kind, err.message, i,
+                                            step=getattr(err, "step", None), span=err.span))
+                if not keep_going:
+                    stop = True
+                    break
+                continue
+            if not succ:
+                if check_deadlock and not model.is_valid_end(s):
+                    violations.append(Violation("deadlock", "deadlock_free",
+                                                "no step is enabled (deadlock)", i))
+                    if not keep_going:
+                        stop = True
+                        break
+                continue
+            for step, t in succ:
+                transitions += 1
+                if not model.satisfies_constraints(t):
+                    continue
+                j = add(t, i, step, d + 1)
+                if j is None:
+                    continue
+                if strategy != "bfs":
+                    stack.append(j)
+                if not check_state(j):
+                    stop = True
+                    break
+            n = len(states)
+            if n & 1023 == 0 or stop:
+                now = time.monotonic()
+                if limits.timeout is not None and now - t0 > limits.timeout:
+                    reason = f"time limit of {limits.timeout:g} s reached"
+                    break
+                if limits.memory is not None and _rss() > limits.memory:
+                    reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+                    break
+                if progress is not None and now - last_report >= 1.0:
+                    last_report = now
+                    queue = n - frontier_pos if strategy == "bfs" else len(stack)
+                    progress({"states": n, "transitions": transitions, "queue": queue,
+                              "depth": max_depth_seen, "seconds": now - t0,
+                              "memory": _rss()})
+            if limits.max_states is not None and len(states) >= limits.max_states:
+                pending = (len(states) - frontier_pos) if strategy == "bfs" else len(stack)
+                if pending:
+                    reason = f"state limit of {limits.max_states} reached"
+                    break
+    except KeyboardInterrupt:
+        reason = "interrupted"
+
+    complete = reason is None and not stop
+    if complete:
+        for name, p in reachables.items():
+            if name not in witnessed:
+                violations.append(Violation("unreachable", name, f"reachable {name} has no "
+                                            "witness: no reachable state satisfies it",
+                                            None, span=p.span))
+
+    def trace(i: int | None) -> list[TraceStep]:
+        out = []
+        while i is not None and i >= 0:
+            out.append(TraceStep(steps[i], states[i]))
+            i = parent[i]
+        return list(reversed(out))
+
+    traces = [trace(v.trace_index) if v.trace_index is not None else [] for v in violations]
+    if violations:
+        verdict = "violation"
+    elif reason is not None:
+        verdict = "inconclusive"
+    else:
+        verdict = "ok"
+    return SearchResult(verdict, len(states), transitions, max_depth_seen,
+                        time.monotonic() - t0, _peak(), violations, traces, reason, strategy,
+                        complete)

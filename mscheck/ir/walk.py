@@ -1,0 +1,38 @@
+"""Generic traversal of IR nodes (iterative, so deep expressions are safe)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from typing import Iterator
+
+from mscheck.ir import nodes as N
+
+__all__ = ["walk", "var_refs"]
+
+
+def walk(node) -> Iterator[object]:
+    """Every IR node reachable from ``node`` (expressions, statements, patterns, targets)."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if x is None:
+            continue
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+            continue
+        if not is_dataclass(x) or isinstance(x, type):
+            continue
+        yield x
+        for f in fields(x):
+            if f.name in ("span", "type"):
+                continue
+            v = getattr(x, f.name)
+            if is_dataclass(v) or isinstance(v, (tuple, list)):
+                stack.append(v)
+
+
+def var_refs(node) -> Iterator[N.VarRef]:
+    """Every variable read under ``node``."""
+    for x in walk(node):
+        if isinstance(x, N.VarRef):
+            yield x

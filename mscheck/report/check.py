@@ -1,0 +1,120 @@
+"""The result of ``mscheck check`` for people: verdict, statistics, traces, sequence chart."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["render_check", "sequence_chart"]
+
+_VERDICT_STYLE = {"ok": "bold green", "violation": "bold red", "inconclusive": "bold yellow"}
+
+
+def _mem(n: int | None) -> str:
+    if not n:
+        return "-"
+    return f"{n / 2**20:.1f} MiB"
+
+
+def render_check(doc: dict, source: str | None = None, color: bool = False,
+                 width: int = 100) -> str:
+    """Render a check result document (see mscheck.engine.check) as text."""
+    buf = StringIO()
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=width,
+                  highlight=False, markup=False, emoji=False)
+    verdict = doc["verdict"]
+    line = Text()
+    line.append(f"{doc['system']}: ", style="bold")
+    line.append(verdict.upper(), style=_VERDICT_STYLE.get(verdict, "bold"))
+    if verdict == "inconclusive" and doc.get("reason"):
+        line.append(f" ({doc['reason']}; no violation found in the part explored)")
+    elif verdict == "ok":
+        line.append(" (every property holds in every reachable state)")
+    con.print(line)
+
+    stats = Table(show_header=False, box=None, pad_edge=False)
+    stats.add_column(style="dim")
+    stats.add_column(justify="right")
+    stats.add_row("distinct states", f"{doc['states']:,}")
+    stats.add_row("transitions", f"{doc['transitions']:,}")
+    stats.add_row("depth", str(doc["depth"]))
+    stats.add_row("seconds", f"{doc['seconds']:.2f}")
+    if doc.get("states_per_second"):
+        stats.add_row("states/s", f"{doc['states_per_second']:,}")
+    stats.add_row("peak memory", _mem(doc.get("peak_memory")))
+    con.print(stats)
+
+    lines = source.splitlines() if source else []
+    for n, v in enumerate(doc["violations"], 1):
+        con.print()
+        head = Text()
+        head.append(f"violation {n}: ", style="bold red")
+        head.append(v["message"])
+        con.print(head)
+        loc = v.get("location")
+        if loc:
+            src = lines[loc["line"] - 1].strip() if 0 < loc["line"] <= len(lines) else ""
+            con.print(f"  at {loc['file']}:{loc['line']}:{loc['column']}" +
+                      (f": {src}" if src else ""))
+        if v["trace"]:
+            con.print(f"  trace ({len(v['trace']) - 1} steps):")
+            for item in v["trace"]:
+                _print_step(con, item)
+        fs = v.get("failing_step")
+        if fs:
+            params = ", ".join(f"{k}={x}" for k, x in fs["params"].items())
+            con.print(f"  then {fs['actor']}.{fs['action']}" + (f"({params})" if params else "")
+                      + " fails")
+        if len(v["trace"]) > 1:
+            con.print()
+            con.print(sequence_chart(v["trace"]), soft_wrap=True)
+    return buf.getvalue().rstrip("\n")
+
+
+def _print_step(con: Console, item: dict) -> None:
+    if item["actor"] is None:
+        con.print(f"  {item['step']:>3}. initial state")
+        for k, x in item["changes"].items():
+            con.print(f"         {k} = {x}")
+        return
+    params = ", ".join(f"{k}={x}" for k, x in item["params"].items())
+    con.print(f"  {item['step']:>3}. {item['actor']}.{item['action']}"
+              + (f"({params})" if params else ""))
+    for m in item["messages"]:
+        arrow = "!" if m["direction"] == "send" else "?"
+        con.print(f"         {m['channel']}{arrow}{m['message']}")
+    for k, x in item["changes"].items():
+        con.print(f"         {k} := {x}")
+
+
+def _service_of(actor: str) -> str:
+    return actor
+
+
+def sequence_chart(trace: list[dict], width: int = 14) -> str:
+    """A text message sequence chart: one column per actor, one row per step."""
+    actors: list[str] = []
+    for item in trace:
+        if item["actor"] is not None and item["actor"] not in actors:
+            actors.append(item["actor"])
+    if not actors:
+        return ""
+    w = max(width, max(len(a) for a in actors) + 2)
+    head = "".join(a.center(w) for a in actors)
+    rows = [head, "".join("|".center(w) for _ in actors)]
+    for item in trace[1:]:
+        col = actors.index(item["actor"])
+        cells = ["|".center(w) for _ in actors]
+        label = item["action"]
+        sends = [m for m in item["messages"] if m["direction"] == "send"]
+        recvs = [m for m in item["messages"] if m["direction"] == "recv"]
+        if recvs:
+            label = f"{recvs[0]['channel']}?{recvs[0]['message']}"
+        elif sends:
+            label = f"{sends[0]['channel']}!{sends[0]['message']}"
+        cells[col] = ("*" + label)[: w - 1].center(w)
+        rows.append("".join(cells) + f"  {item['step']}. {item['actor']}.{item['action']}")
+    return "\n".join(r.rstrip() for r in rows)
