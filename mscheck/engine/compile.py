@@ -93,11 +93,13 @@ class CompiledModel:
                 label = ch.name + "".join(f"[{show_value(i)}]" for i in idx)
                 slots[idx] = self._add_slot(label, None)
             self.chan_slot[ch.name] = slots
+        self.procs = None
+        if self.spec.init is not None:
+            from mscheck.engine.procs import Processes
+
+            self.procs = Processes(self, self.spec, self._add_slot("processes", None))
 
     def _unsupported(self) -> None:
-        if self.spec.processes or self.spec.init is not None:
-            raise Unsupported("pi-calculus processes are not explored by 'check' yet; the "
-                              "service layer is", self.spec.init.span if self.spec.init else None)
         for ch in self.spec.channels.values():
             if ch.flags:
                 raise Unsupported(f"channel {ch.name} is {', '.join(ch.flags)}: fault flags are "
@@ -125,6 +127,18 @@ class CompiledModel:
     def _x_ConstRef(self, e):
         v = self.consts[e.name]
         return lambda s, env: v
+
+    def _x_ProcVar(self, e):
+        if self.procs is None:
+            span = e.span
+            process = e.process
+
+            def none(s, env):
+                raise StepError("domain", f"no instance of process {process} runs (the spec "
+                                "has no 'init')", span)
+            return none
+        procs, process, param, span = self.procs, e.process, e.param, e.span
+        return lambda s, env: procs.param(s, process, param, span)
 
     def _x_Local(self, e):
         n = e.name
@@ -481,24 +495,64 @@ class CompiledModel:
             if ch.kind == "sync":
                 # Rendezvous: the receiving handler runs as part of this same step.
                 return self._rendezvous(w, env, msgs + label, k, cid, msg)
-            slot = self.chan_slot[cid.name].get(cid.indices)
-            if slot is None:
-                raise StepError("domain", f"channel {show_value(cid)} does not exist", span)
-            contents = w[slot]
-            if ch.kind == "fifo":
-                if len(contents) >= ch.capacity:
-                    return None  # full: the sender blocks (backpressure)
-                w[slot] = contents + (msg,)
-            elif ch.kind == "bag":
-                if len(contents) >= ch.capacity:
-                    return None
-                w[slot] = tuple(sorted(contents + (msg,), key=_key))
-            else:  # set, log
-                w[slot] = contents | {msg}
+            if not self._deliver(w, cid, msg, span):
+                return None  # full: the sender blocks (backpressure)
             return k(w, env, msgs + label)
         return run
 
-    def _rendezvous(self, w, env, msgs, k, cid, msg):
+    def _deliver(self, w: list, cid: ChanId, msg, span) -> bool:
+        """Put ``msg`` into a buffered channel; False when it is full (the sender blocks)."""
+        ch = self.chan_kind[cid.name]
+        slot = self.chan_slot[cid.name].get(cid.indices)
+        if slot is None:
+            raise StepError("domain", f"channel {show_value(cid)} does not exist", span)
+        bad = self._fits(ch.payload, msg) if not isinstance(msg, MsgVal) else None
+        if bad:
+            raise StepError("range", f"sending {show_value(msg)} on {show_value(cid)}: {bad}",
+                            span)
+        contents = w[slot]
+        if ch.kind == "fifo":
+            if len(contents) >= ch.capacity:
+                return False
+            w[slot] = contents + (msg,)
+        elif ch.kind == "bag":
+            if len(contents) >= ch.capacity:
+                return False
+            w[slot] = tuple(sorted(contents + (msg,), key=_key))
+        else:  # set, log
+            w[slot] = contents | {msg}
+        return True
+
+    def _take(self, state, cid: ChanId) -> list[tuple[list, Any]]:
+        """Each message a receiver may take from a buffered channel, with the state after."""
+        slot = self.chan_slot.get(cid.name, {}).get(cid.indices)
+        if slot is None:
+            return []
+        contents = state[slot]
+        kind = self.chan_kind[cid.name].kind
+        out = []
+        if kind == "fifo":
+            if contents:
+                w = list(state)
+                w[slot] = contents[1:]
+                out.append((w, contents[0]))
+        elif kind == "bag":
+            for i, m in enumerate(contents):
+                if i == 0 or contents[i - 1] != m:
+                    w = list(state)
+                    w[slot] = contents[:i] + contents[i + 1:]
+                    out.append((w, m))
+        else:
+            for m in sorted(contents, key=_key):
+                w = list(state)
+                if kind == "set":
+                    w[slot] = contents - {m}
+                out.append((w, m))
+        return out
+
+    def _rendezvous(self, w, env, msgs, k, cid, msg, processes=True):
+        if processes and self.procs is not None:
+            self.procs.receivers_for(w, cid, msg, k, env, msgs)
         for h in self._receivers.get(cid.name, ()):
             for henv in h["instances"]:
                 if h["chan"](w, henv) != cid:
@@ -609,10 +663,13 @@ class CompiledModel:
                                         ch.span)
                 for st in states:
                     st[slot] = contents
+        if self.procs is not None:
+            for st in states:
+                st[self.procs.slot] = self.procs.initial(st)
         out = []
         seen = set()
         for st in states:
-            t = tuple(st)
+            t = tuple(st) if self.procs is None else self.procs.renumber(tuple(st))
             if t not in seen and all(c(t, {}) for c in self.constraints):
                 seen.add(t)
                 out.append(t)
@@ -657,6 +714,10 @@ class CompiledModel:
                                   "step")
                     else:
                         self._handler_steps(out, state, env, st, actor(inst))
+        if self.procs is not None:
+            if len(out):
+                out[:] = [(step, self.procs.renumber(t)) for step, t in out]
+            self.procs.successors(state, out)
         return out
 
     def _run(self, out, state, env, body, actor, name, params, msgs, kind):
@@ -670,37 +731,17 @@ class CompiledModel:
 
     def _handler_steps(self, out, state, env, st, actor):
         cid = st["chan"](state, env)
-        slot = self.chan_slot[cid.name].get(cid.indices)
-        if slot is None:
-            return
-        contents = state[slot]
-        kind = self.chan_kind[cid.name].kind
-        if kind == "fifo":
-            candidates = [(0, contents[0])] if contents else []
-        elif kind == "bag":
-            candidates = []
-            for i, m in enumerate(contents):
-                if i == 0 or contents[i - 1] != m:
-                    candidates.append((i, m))
-        else:
-            candidates = [(m, m) for m in sorted(contents, key=_key)]
         pnames = st["param_names"]
-        for pos, msg in candidates:
+        for w, msg in self._take(state, cid):
             bound = self._match(st["pattern"], msg, env)
             if bound is None:
                 continue
             if st["guard"] is not None and not st["guard"](state, bound):
                 continue
-            w = list(state)
-            if kind in ("fifo", "bag"):
-                w[slot] = contents[:pos] + contents[pos + 1:]
-            elif kind == "set":
-                w[slot] = contents - {msg}
             params = tuple((n, env[n]) for n in pnames)
             recv = (("recv", show_value(cid), show_value(msg)),)
-            before = len(out)
 
-            def done(w2, env2, msgs2, _before=before):
+            def done(w2, env2, msgs2):
                 out.append((Step(actor, st["name"], params, msgs2, "handler"), tuple(w2)))
             try:
                 st["body"](w, bound, recv, done)
@@ -740,6 +781,8 @@ class CompiledModel:
     def is_valid_end(self, state) -> bool:
         """A state with no step is a valid end when every service that has behaviour declares
         ``end when`` and it holds (for each instance)."""
+        if self.procs is not None and not self.procs.all_ended(state):
+            return False
         for c in self._end_checks:
             if c is None:
                 return False
@@ -750,7 +793,16 @@ class CompiledModel:
 
     # ------------------------------------------------------------ showing states
     def describe(self, state) -> dict[str, str]:
-        return {name: show_value(v) for name, v in zip(self.slot_names, state)}
+        out = {}
+        for name, v in zip(self.slot_names, state):
+            if self.procs is not None and name == "processes":
+                for inst in v:
+                    actor = self.procs.actor(inst)
+                    where = self.procs.describe_term(inst)
+                    out[actor] = where if actor not in out else out[actor] + " | " + where
+            else:
+                out[name] = show_value(v)
+        return out
 
 
 def compile_spec(spec: N.Spec) -> CompiledModel:

@@ -128,8 +128,8 @@ class _Lowerer:
         for k in self.overrides:
             if k not in declared_consts:
                 self.error("MS217", f"--const {k}: the spec declares no constant '{k}'", None)
-        for name in self.type_decls:
-            self._named_type(name, None)
+        for type_name in self.type_decls:
+            self._named_type(type_name, None)
         for d in by(A.MessageDecl):
             if self.declare(self.names, d.name, "message", d.span):
                 self.messages[d.name] = N.Message(
@@ -183,8 +183,8 @@ class _Lowerer:
             self.processes[d.name] = d
             self.process_params[d.name] = tuple(self._fields(d.params, "process parameter"))
         processes = {}
-        for name_, d in self.processes.items():
-            processes[name_] = self._process(d)
+        for proc_name, d in self.processes.items():
+            processes[proc_name] = self._process(d)
         self._check_guarded()
         inits = by(A.InitDecl)
         init = None

@@ -660,10 +660,10 @@ class _ToAst:
         return ast.InitDecl(c[0], span=self._sp(meta))
 
     def p_par(self, meta, c):
-        return ast.PPar(tuple(c), span=self._sp(meta))
+        return c[0] if len(c) == 1 else ast.PPar(tuple(c), span=self._sp(meta))
 
     def p_choice(self, meta, c):
-        return ast.PChoice(tuple(c), span=self._sp(meta))
+        return c[0] if len(c) == 1 else ast.PChoice(tuple(c), span=self._sp(meta))
 
     def p_prefix(self, meta, c):
         return ast.PPrefix(c[0], c[1], span=self._sp(meta))

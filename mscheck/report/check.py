@@ -109,12 +109,9 @@ def sequence_chart(trace: list[dict], width: int = 14) -> str:
         col = actors.index(item["actor"])
         cells = ["|".center(w) for _ in actors]
         label = item["action"]
-        sends = [m for m in item["messages"] if m["direction"] == "send"]
-        recvs = [m for m in item["messages"] if m["direction"] == "recv"]
-        if recvs:
-            label = f"{recvs[0]['channel']}?{recvs[0]['message']}"
-        elif sends:
-            label = f"{sends[0]['channel']}!{sends[0]['message']}"
+        if item["messages"]:
+            m = item["messages"][0]
+            label = f"{m['channel']}{'!' if m['direction'] == 'send' else '?'}{m['message']}"
         cells[col] = ("*" + label)[: w - 1].center(w)
         rows.append("".join(cells) + f"  {item['step']}. {item['actor']}.{item['action']}")
     return "\n".join(r.rstrip() for r in rows)
