@@ -161,7 +161,7 @@ def cmd_check(args) -> int:
     try:
         doc = check_spec(spec, strategy=args.strategy, limits=limits,
                          deadlock=not args.no_deadlock, keep_going=args.keep_going,
-                         properties=args.property, progress=report)
+                         properties=args.property, progress=report, engine=args.engine)
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""
@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep exploring after a violation (counts the whole state space)")
     check.add_argument("--strategy", choices=["bfs", "dfs"], default="bfs",
                        help="breadth-first (shortest traces, the default) or depth-first")
+    check.add_argument("--engine", choices=["auto", "packed", "scalar"], default="auto",
+                       help="packed integer states with transition tables (auto: when the spec "
+                       "allows), or the general scalar engine")
     check.add_argument("--max-states", type=int, metavar="N")
     check.add_argument("--max-depth", type=int, metavar="N")
     check.add_argument("--timeout", type=float, metavar="SECONDS")

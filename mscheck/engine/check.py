@@ -22,7 +22,7 @@ __all__ = ["check_spec", "result_document"]
 def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                deadlock: bool = True, keep_going: bool = False,
                properties: list[str] | None = None,
-               progress: Callable[[dict], None] | None = None) -> dict:
+               progress: Callable[[dict], None] | None = None, engine: str = "auto") -> dict:
     """Check ``spec``; returns the result document (see module docstring).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
@@ -42,11 +42,33 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread
         previous = None
+    packed, why_scalar = None, None
+    if engine in ("auto", "packed") and strategy == "bfs":
+        from mscheck.engine.packed import NotPackable, PackedModel
+
+        try:
+            packed = PackedModel(model)
+        except NotPackable as exc:
+            why_scalar = str(exc)
+            if engine == "packed":
+                raise Unsupported(f"the packed engine cannot run this spec: {exc}") from None
+        except StepError:
+            packed = None  # reported below by the scalar engine
+    elif engine == "packed":
+        raise Unsupported("the packed engine searches breadth-first only")
     try:
         try:
             initial_error = None
-            result = search(model, strategy=strategy, limits=limits, check_deadlock=deadlock,
-                            keep_going=keep_going, properties=selected, progress=progress)
+            if packed is not None:
+                from mscheck.engine.packed import packed_search
+
+                result = packed_search(packed, limits=limits, check_deadlock=deadlock,
+                                       keep_going=keep_going, properties=selected,
+                                       progress=progress)
+            else:
+                result = search(model, strategy=strategy, limits=limits,
+                                check_deadlock=deadlock, keep_going=keep_going,
+                                properties=selected, progress=progress)
         except StepError as err:  # an initial value outside its type
             initial_error = err
             result = None
@@ -60,7 +82,13 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                 "violations": [{"kind": initial_error.kind, "property": initial_error.kind,
                                 "message": initial_error.message,
                                 "location": _loc(initial_error.span), "trace": []}]}
-    return result_document(spec, model, result)
+    doc = result_document(spec, model, result)
+    doc["engine"] = "packed" if packed is not None else "scalar"
+    if packed is not None:
+        doc["state_bits"] = packed.bits
+    elif why_scalar:
+        doc["engine_note"] = f"scalar engine: {why_scalar}"
+    return doc
 
 
 def _loc(span) -> dict | None:

@@ -486,12 +486,13 @@ class CompiledModel:
             cid = chan(w, env)
             msg = payload(w, env)
             ch = self.chan_kind.get(cid.name)
+            label = (("send", show_value(cid), show_value(msg)),)
             if ch is None:
-                raise StepError("domain", f"{cid.name} is not a channel", span)
+                # a fresh name made by 'new': synchronous, its receivers are processes
+                return self._rendezvous(w, env, msgs + label, k, cid, msg)
             bad = self._fits(ch.payload, msg) if not isinstance(msg, MsgVal) else None
             if bad:
                 raise StepError("range", f"sending {show_value(msg)} on {cid.name}: {bad}", span)
-            label = (("send", show_value(cid), show_value(msg)),)
             if ch.kind == "sync":
                 # Rendezvous: the receiving handler runs as part of this same step.
                 return self._rendezvous(w, env, msgs + label, k, cid, msg)
@@ -612,7 +613,7 @@ class CompiledModel:
                     "instances": instances, "params": self._bindings(a.params),
                     "param_names": [n for n, _ in a.params],
                     "guard": self._cx(a.guard) if a.guard is not None else None,
-                    "body": self._block(a.body), "span": a.span})
+                    "body": self._block(a.body), "span": a.span, "node": a})
             for h in svc.handlers:
                 entry = {
                     "kind": "handler", "service": svc.name, "name": h.name, "actor": actor,
@@ -620,7 +621,7 @@ class CompiledModel:
                     "param_names": [n for n, _ in h.params],
                     "chan": self._cx(h.channel), "pattern": h.pattern,
                     "guard": self._cx(h.guard) if h.guard is not None else None,
-                    "body": self._block(h.body), "span": h.span}
+                    "body": self._block(h.body), "span": h.span, "node": h}
                 chan_name = h.channel.channel if isinstance(h.channel, N.ChanVal) else None
                 if chan_name and self.spec.channels[chan_name].kind == "sync":
                     if h.params:
@@ -702,23 +703,31 @@ class CompiledModel:
         paired with whether it satisfies the constraints."""
         out = []
         for st in self.steps:
-            guard, body, actor = st["guard"], st["body"], st["actor"]
-            pnames = st["param_names"]
             for inst in st["instances"]:
-                for env in st["params"](state, inst):
-                    if st["kind"] == "action":
-                        if guard is not None and not guard(state, env):
-                            continue
-                        params = tuple((n, env[n]) for n in pnames)
-                        self._run(out, state, env, body, actor(inst), st["name"], params, (),
-                                  "step")
-                    else:
-                        self._handler_steps(out, state, env, st, actor(inst))
+                self._step_into(out, state, st, inst)
         if self.procs is not None:
             if len(out):
                 out[:] = [(step, self.procs.renumber(t)) for step, t in out]
             self.procs.successors(state, out)
         return out
+
+    def step_successors(self, state, st: dict, inst: dict) -> list:
+        """The successors by one step (an action or handler of one service instance)."""
+        out: list = []
+        self._step_into(out, state, st, inst)
+        return out
+
+    def _step_into(self, out, state, st, inst) -> None:
+        guard, body, actor = st["guard"], st["body"], st["actor"]
+        pnames = st["param_names"]
+        for env in st["params"](state, inst):
+            if st["kind"] == "action":
+                if guard is not None and not guard(state, env):
+                    continue
+                params = tuple((n, env[n]) for n in pnames)
+                self._run(out, state, env, body, actor(inst), st["name"], params, (), "step")
+            else:
+                self._handler_steps(out, state, env, st, actor(inst))
 
     def _run(self, out, state, env, body, actor, name, params, msgs, kind):
         def done(w, env2, msgs2):

@@ -405,7 +405,7 @@ class Processes:
         heads = node.alternatives if isinstance(node, N.PChoice) else (node,)
         used = set()
         for h in heads:
-            used |= _locals_in((h.channel, getattr(h, "payload", None)))
+            used |= _locals_in((getattr(h, "channel", None), getattr(h, "payload", None)))
         env = ", ".join(f"{n}={show_value(v)}" for n, v in zip(self.term_names[inst[2]], inst[3])
                         if n in used)
         line = f" (line {node.span.line})" if node.span else ""

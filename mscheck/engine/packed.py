@@ -1,0 +1,552 @@
+"""The packed engine: states as Python integers, steps as table lookups.
+
+Every slot of the state (a variable of a service instance, a shared variable, a channel's
+contents) has a finite list of values; a state packs each slot's value index into a bit
+field, so a state is one integer.
+
+Each service instance's steps read and write a few slots only. For every combination of the
+values of those slots the successors are computed once, with the scalar semantics of
+:mod:`mscheck.engine.compile`, and stored as a table: ``table[state & read_mask]`` is the
+tuple of XOR deltas, one per successor (``successor = state ^ delta``). Exploring a state is
+then one mask and one dictionary lookup per service instance. The slots a step reads are
+found from the IR; the tables are built on states whose other slots hold a value that raises
+when touched, so a step that reads more than was found stops the packed engine (the scalar
+engine then runs) instead of computing a wrong table.
+
+Invariants are split into conjuncts (``and``, ``forall`` over constant sets); a conjunct that
+reads few slots becomes a set of bad keys. Search is breadth-first, level by level, so the
+first violation is found at the smallest depth; traces are rebuilt with the scalar engine.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from itertools import product
+from math import prod
+from typing import Any, Callable
+
+from mscheck.engine.model import StepError, Violation
+from mscheck.engine.search import Limits, SearchResult, TraceStep, _peak, _rss
+from mscheck.ir import nodes as N
+from mscheck.ir import types as T
+from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
+from mscheck.ir.walk import walk
+
+__all__ = ["PackedModel", "NotPackable", "packed_search"]
+
+MAX_TABLE = 1 << 16  # entries in one transition or property table
+MAX_DOMAIN = 1 << 14  # values of one slot
+
+
+class NotPackable(Exception):
+    """Why the packed engine cannot run this spec (the scalar engine will)."""
+
+
+class _PoisonRead(Exception):
+    pass
+
+
+class _Poison:
+    """Stands for a slot a table does not cover: any use of it raises."""
+
+    def _fail(self, *args, **kwargs):
+        raise _PoisonRead()
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _fail
+    __len__ = __iter__ = __contains__ = __add__ = __radd__ = __sub__ = __rsub__ = _fail
+    __or__ = __ror__ = __and__ = __rand__ = __getitem__ = __getattr__ = _fail
+    __mul__ = __rmul__ = __neg__ = __index__ = __int__ = _fail
+
+
+POISON = _Poison()
+ERROR = ("error",)  # a table entry where the step raises StepError
+
+
+def _key(v):
+    return _sort_key(v) if not isinstance(v, int) else ("", v)
+
+
+def _values(t: T.Type, messages) -> list:
+    if isinstance(t, T.MsgT):
+        out = []
+        for name in t.variants:
+            fields = messages[name].fields
+            for args in product(*(_values(ft, messages) for _, ft in fields)):
+                out.append(MsgVal(name, tuple(args)))
+        return out
+    if isinstance(t, T.TupleT):
+        return [tuple(p) for p in product(*(_values(e, messages) for e in t.elems))]
+    if isinstance(t, T.SeqT):
+        if t.max is None:
+            raise EvalError("unbounded sequence")
+        elems = _values(t.elem, messages)
+        out = []
+        for n in range(t.max + 1):
+            out.extend(product(elems, repeat=n))
+            if len(out) > MAX_DOMAIN:
+                raise EvalError("too many values")
+        return [tuple(x) for x in out]
+    return type_values(t, messages)
+
+
+def _bags(elems: list, k: int) -> list:
+    out = [()]
+    frontier = [((), 0)]
+    for _ in range(k):
+        nxt = []
+        for bag, start in frontier:
+            for i in range(start, len(elems)):
+                b = bag + (elems[i],)
+                out.append(b)
+                nxt.append((b, i))
+        frontier = nxt
+        if len(out) > MAX_DOMAIN:
+            raise EvalError("too many values")
+    return out
+
+
+class PackedModel:
+    """A compiled model (:class:`CompiledModel`) packed into integers; see module docstring."""
+
+    def __init__(self, model, max_table: int = MAX_TABLE):
+        self.model = model
+        spec = model.spec
+        if model.procs is not None:
+            raise NotPackable("the spec has pi-calculus processes")
+        if model.constraints:
+            raise NotPackable("the spec has state constraints")
+        self.max_table = max_table
+        self.domains: list[list] = []
+        self.index: list[dict] = []
+        self.offset: list[int] = []
+        self.width: list[int] = []
+        bits = 0
+        for slot, (name, t) in enumerate(zip(model.slot_names, model.slot_types)):
+            values = self._slot_values(slot, t)
+            if len(values) > MAX_DOMAIN:
+                raise NotPackable(f"{name} has {len(values)} values")
+            self.domains.append(values)
+            self.index.append({v: i for i, v in enumerate(values)})
+            w = max(1, (len(values) - 1).bit_length())
+            self.offset.append(bits)
+            self.width.append(w)
+            bits += w
+        self.bits = bits
+        self.field_mask = [((1 << w) - 1) << o for w, o in zip(self.width, self.offset)]
+        self.tables = self._build_tables()
+        self.invariants = {p.name: self._predicate(p) for p in spec.properties_of("invariant")}
+        self.reachables = {p.name: self._predicate(p, witness=True)
+                           for p in spec.properties_of("reachable")}
+
+    # ------------------------------------------------------------ layout
+    def _slot_values(self, slot: int, t) -> list:
+        model = self.model
+        msgs = model.spec.messages
+        try:
+            if t is not None:
+                return _values(t, msgs)
+            # a channel slot: find its channel
+            for name, slots in model.chan_slot.items():
+                if slot in slots.values():
+                    ch = model.chan_kind[name]
+                    payload = _values(ch.payload, msgs)
+                    payload.sort(key=_key)
+                    if ch.kind == "fifo":
+                        out = [()]
+                        for n in range(1, ch.capacity + 1):
+                            out.extend(product(payload, repeat=n))
+                            if len(out) > MAX_DOMAIN:
+                                raise EvalError("too many values")
+                        return [tuple(x) for x in out]
+                    if ch.kind == "bag":
+                        return _bags(payload, ch.capacity)
+                    if len(payload) > 14:
+                        raise EvalError("too many values")
+                    return [frozenset(x for i, x in enumerate(payload) if m >> i & 1)
+                            for m in range(1 << len(payload))]
+        except EvalError as exc:
+            raise NotPackable(f"{model.slot_names[slot]}: {exc}") from None
+        raise NotPackable(f"{model.slot_names[slot]} has no finite list of values")
+
+    def encode(self, state: tuple) -> int:
+        s = 0
+        for i, v in enumerate(state):
+            try:
+                s |= self.index[i][v] << self.offset[i]
+            except KeyError:
+                raise NotPackable(f"value {v!r} of {self.model.slot_names[i]} is outside its "
+                                  "list") from None
+        return s
+
+    def decode(self, s: int) -> tuple:
+        return tuple(self.domains[i][(s >> o) & ((1 << w) - 1)]
+                     for i, (o, w) in enumerate(zip(self.offset, self.width)))
+
+    # ------------------------------------------------------------ which slots a node uses
+    def _slots_of(self, node, env: dict) -> set[int]:
+        model = self.model
+        out: set[int] = set()
+
+        def resolve(index_expr, table: dict | int) -> list[int]:
+            if isinstance(table, int):
+                return [table]
+            if index_expr is None:
+                return list(table.values())
+            try:
+                value = model._cx(index_expr)([POISON] * len(model.slot_names), env)
+                return [table[value]]
+            except Exception:  # noqa: BLE001 - depends on state or parameters: all instances
+                return list(table.values())
+
+        for x in walk(node):
+            if isinstance(x, N.VarRef):
+                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)]))
+            elif isinstance(x, N.Target):
+                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)]))
+            elif isinstance(x, N.ChanVal):
+                slots = model.chan_slot.get(x.channel)
+                if slots is None:
+                    # a sync channel: a send runs the receiving handlers as well
+                    for h in model._receivers.get(x.channel, ()):
+                        for inst in h["instances"]:
+                            out |= self._slots_of(h["node"], inst)
+                    continue
+                try:
+                    idx = tuple(model._cx(i)([POISON] * len(model.slot_names), env)
+                                for i in x.indices)
+                    out.add(slots[idx])
+                except Exception:  # noqa: BLE001
+                    out.update(slots.values())
+            elif isinstance(x, N.Local) and isinstance(x.type, T.ChanT):
+                for slots in model.chan_slot.values():  # a channel passed as a value
+                    out.update(slots.values())
+        return out
+
+    def _combinations(self, slots: list[int]):
+        return product(*(range(len(self.domains[i])) for i in slots))
+
+    # ------------------------------------------------------------ transition tables
+    def _build_tables(self):
+        model = self.model
+        groups: dict[str, list] = {}
+        for st in model.steps:
+            for inst in st["instances"]:
+                actor = st["actor"](inst)
+                groups.setdefault(actor, []).append((st, inst))
+        tables = []
+        for actor, members in groups.items():
+            reads = [self._slots_of(st["node"], inst) for st, inst in members]
+            union = set().union(*reads)
+            if prod(len(self.domains[i]) for i in union) <= self.max_table:
+                tables.append(self._table(sorted(union), members))
+                continue
+            for (st, inst), r in zip(members, reads):
+                if prod(len(self.domains[i]) for i in r) > self.max_table:
+                    raise NotPackable(f"{actor}.{st['name']} reads too many values at once")
+                tables.append(self._table(sorted(r), [(st, inst)]))
+        return tables
+
+    def _table(self, slots: list[int], members) -> tuple[int, dict]:
+        model = self.model
+        mask = 0
+        for i in slots:
+            mask |= self.field_mask[i]
+        table: dict[int, tuple] = {}
+        base = [POISON] * len(model.slot_names)
+        for combo in self._combinations(slots):
+            state = list(base)
+            key = 0
+            for i, c in zip(slots, combo):
+                state[i] = self.domains[i][c]
+                key |= c << self.offset[i]
+            state = tuple(state)
+            deltas: list[int] = []
+            try:
+                for st, inst in members:
+                    for _step, succ in model.step_successors(state, st, inst):
+                        delta = 0
+                        for i in slots:
+                            if succ[i] is not state[i]:
+                                try:
+                                    c = self.index[i][succ[i]]
+                                except KeyError:
+                                    raise NotPackable(
+                                        f"a value of {model.slot_names[i]} is outside its "
+                                        "list") from None
+                                delta |= (c << self.offset[i]) ^ (key & self.field_mask[i])
+                        for j, v in enumerate(succ):
+                            if j not in slots and v is not POISON:
+                                raise NotPackable(f"{st['name']} writes "
+                                                  f"{model.slot_names[j]} unexpectedly")
+                        deltas.append(delta)
+            except StepError:
+                table[key] = ERROR
+                continue
+            except (_PoisonRead, NotPackable):
+                raise NotPackable(f"the steps of {members[0][0]['name']} read more than the "
+                                  "packed engine found") from None
+            except (TypeError, KeyError, AttributeError) as exc:
+                raise NotPackable(f"cannot tabulate {members[0][0]['name']}: {exc}") from None
+            if deltas:
+                table[key] = tuple(deltas)
+        return mask, table
+
+    # ------------------------------------------------------------ properties
+    def _conjuncts(self, e: N.Expr, env: dict, split_or: bool):
+        """Split ``and``/``forall`` (or ``or``/``exists``) over constant sets into leaves."""
+        model = self.model
+        join, quant = ("or", "exists") if split_or else ("and", "forall")
+        if isinstance(e, N.BoolOp) and e.op == join:
+            for o in e.operands:
+                yield from self._conjuncts(o, env, split_or)
+            return
+        if isinstance(e, N.Quant) and e.kind == quant:
+            try:
+                envs = model._bindings(e.vars)([POISON] * len(model.slot_names), env)
+            except Exception:  # noqa: BLE001 - the domain depends on the state
+                envs = None
+            if envs is not None:
+                for b in envs:
+                    yield from self._conjuncts(e.body, b, split_or)
+                return
+        yield e, env
+
+    def _predicate(self, p: N.Property, witness: bool = False):
+        """A property as a list of leaves ``(mask, keys, slow)``: for invariants ``keys`` are
+        the keys where the leaf is false (or raises); for reachables where it is true."""
+        model = self.model
+        leaves = []
+        for e, env in self._conjuncts(p.expr, {}, split_or=witness):
+            f = model._cx(e)
+            slots = sorted(self._slots_of(e, env))
+            if prod(len(self.domains[i]) for i in slots) > self.max_table:
+                leaves.append((0, None, (f, env)))
+                continue
+            mask, keys = 0, set()
+            for i in slots:
+                mask |= self.field_mask[i]
+            base = [POISON] * len(model.slot_names)
+            for combo in self._combinations(slots):
+                state = list(base)
+                key = 0
+                for i, c in zip(slots, combo):
+                    state[i] = self.domains[i][c]
+                    key |= c << self.offset[i]
+                try:
+                    value = bool(f(tuple(state), env))
+                except StepError:
+                    value = None  # a domain error inside the property: a violation
+                except (_PoisonRead, TypeError, KeyError, AttributeError):
+                    leaves.append((0, None, (f, env)))
+                    break
+                if (value is True) if witness else (value is not True):
+                    keys.add(key)
+            else:
+                leaves.append((mask, frozenset(keys), None))
+        return leaves
+
+    def holds(self, leaves, s: int, witness: bool = False) -> bool:
+        """Evaluate a split property on a packed state."""
+        state = None
+        for mask, keys, slow in leaves:
+            if slow is None:
+                hit = (s & mask) in keys
+            else:
+                if state is None:
+                    state = self.decode(s)
+                f, env = slow
+                try:
+                    hit = bool(f(state, env))
+                except StepError:
+                    hit = False
+                if not witness:
+                    hit = not hit
+            if witness and hit:
+                return True
+            if not witness and hit:
+                return False
+        return not witness
+
+
+def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
+                  keep_going: bool = False, properties: list[str] | None = None,
+                  progress: Callable[[dict], None] | None = None) -> SearchResult:
+    """Breadth-first search over packed states, level by level (see module docstring)."""
+    t0 = time.monotonic()
+    model = pm.model
+    tables = pm.tables
+    invariants = [(n, leaves) for n, leaves in pm.invariants.items()
+                  if properties is None or n in properties]
+    reach = {n: leaves for n, leaves in pm.reachables.items()
+             if properties is None or n in properties}
+    inv_spans = {p.name: p.span for p in model.spec.properties}
+    witnessed: set[str] = set()
+    violations: list[Violation] = []
+    found: list[tuple[int, int]] = []  # (level, packed state) of each violation
+    reason = None
+    stop = False
+
+    init = []
+    visited: set[int] = set()
+    for st in model.initial_states():
+        s = pm.encode(st)
+        if s not in visited:
+            visited.add(s)
+            init.append(s)
+    transitions = len(model.initial_states())
+    levels: list[Any] = []
+    frontier = init
+    depth = 0
+    last_report = t0
+
+    def check_new(states, level) -> bool:
+        nonlocal stop
+        for name, leaves in invariants:
+            for s in states:
+                if not pm.holds(leaves, s):
+                    violations.append(Violation("invariant", name, f"invariant {name} is "
+                                                "violated", None, span=inv_spans.get(name)))
+                    found.append((level, s))
+                    if not keep_going:
+                        stop = True
+                        return False
+                    break
+        for name in list(reach):
+            leaves = reach[name]
+            for s in states:
+                if pm.holds(leaves, s, witness=True):
+                    witnessed.add(name)
+                    del reach[name]
+                    break
+        return True
+
+    try:
+        check_new(init, 0)
+        while frontier and not stop:
+            levels.append(_pack_level(frontier, pm.bits))
+            if limits.max_depth is not None and depth >= limits.max_depth:
+                reason = f"depth bound {limits.max_depth} reached"
+                break
+            nxt: list[int] = []
+            add = visited.add
+            for n_done, s in enumerate(frontier):
+                moved = False
+                for mask, table in tables:
+                    ds = table.get(s & mask)
+                    if ds is None:
+                        continue
+                    if ds is ERROR:
+                        violations.append(_step_error(model, pm, s))
+                        found.append((depth, s))
+                        if not keep_going:
+                            stop = True
+                        moved = True
+                        break
+                    moved = True
+                    transitions += len(ds)
+                    for d in ds:
+                        t = s ^ d
+                        if t not in visited:
+                            add(t)
+                            nxt.append(t)
+                if stop:
+                    break
+                if not moved and check_deadlock and not model.is_valid_end(pm.decode(s)):
+                    violations.append(Violation("deadlock", "deadlock_free",
+                                                "no step is enabled (deadlock)", None))
+                    found.append((depth, s))
+                    if not keep_going:
+                        stop = True
+                        break
+                if n_done & 0x3FFF == 0x3FFF:
+                    now = time.monotonic()
+                    if limits.timeout is not None and now - t0 > limits.timeout:
+                        reason = f"time limit of {limits.timeout:g} s reached"
+                        break
+                    if limits.memory is not None and _rss() > limits.memory:
+                        reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+                        break
+                    if limits.max_states is not None and len(visited) >= limits.max_states:
+                        reason = f"state limit of {limits.max_states} reached"
+                        break
+                    if progress is not None and now - last_report >= 1.0:
+                        last_report = now
+                        progress({"states": len(visited), "transitions": transitions,
+                                  "queue": len(frontier) - n_done + len(nxt), "depth": depth,
+                                  "seconds": now - t0, "memory": _rss()})
+            if stop or reason:
+                break
+            depth += 1
+            if nxt and not check_new(nxt, depth):
+                levels.append(_pack_level(nxt, pm.bits))
+                break
+            frontier = nxt
+            if limits.max_states is not None and len(visited) >= limits.max_states and nxt:
+                reason = f"state limit of {limits.max_states} reached"
+                break
+    except KeyboardInterrupt:
+        reason = "interrupted"
+
+    complete = reason is None and not stop
+    if complete:
+        for name in reach:
+            violations.append(Violation("unreachable", name, f"reachable {name} has no "
+                                        "witness: no reachable state satisfies it", None,
+                                        span=inv_spans.get(name)))
+            found.append((-1, 0))
+    traces = [_trace(pm, levels, level, s) if level >= 0 else [] for level, s in found]
+    verdict = "violation" if violations else ("inconclusive" if reason else "ok")
+    max_depth = depth if frontier else max(depth - 1, 0)
+    return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
+                        time.monotonic() - t0, _peak(), violations, traces, reason, "bfs",
+                        complete)
+
+
+def _pack_level(states: list[int], bits: int):
+    if bits <= 64:
+        return array("Q", states)
+    return list(states)
+
+
+def _step_error(model, pm: PackedModel, s: int) -> Violation:
+    try:
+        model.successors(pm.decode(s))
+    except StepError as err:
+        return Violation(err.kind, err.kind, err.message, None, step=getattr(err, "step", None),
+                         span=err.span)
+    return Violation("domain", "domain", "a step failed", None)
+
+
+def _successors_packed(pm: PackedModel, s: int) -> list[int]:
+    out = []
+    for mask, table in pm.tables:
+        ds = table.get(s & mask)
+        if ds is not None and ds is not ERROR:
+            out.extend(s ^ d for d in ds)
+    return out
+
+
+def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
+    """Walk back level by level to an initial state, then replay with the scalar engine."""
+    path = [target]
+    for j in range(level - 1, -1, -1):
+        cur = path[-1]
+        for s in levels[j]:
+            if cur in _successors_packed(pm, s):
+                path.append(s)
+                break
+        else:  # pragma: no cover - every state of level j+1 has a parent in level j
+            raise AssertionError("broken level structure")
+    path.reverse()
+    model = pm.model
+    states = [pm.decode(s) for s in path]
+    out = [TraceStep(None, states[0])]
+    for a, b in zip(states, states[1:]):
+        for step, succ in model.successors(a):
+            if succ == b:
+                out.append(TraceStep(step, b))
+                break
+        else:  # pragma: no cover
+            raise AssertionError("packed and scalar successors disagree")
+    return out
