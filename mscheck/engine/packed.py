@@ -245,7 +245,41 @@ class PackedModel:
                 if prod(len(self.domains[i]) for i in r) > self.max_table:
                     raise NotPackable(f"{actor}.{st['name']} reads too many values at once")
                 tables.append(self._table(sorted(r), [(st, inst)]))
-        return tables
+        return self._merge(tables)
+
+    def _slots_in(self, mask: int) -> list[int]:
+        return [i for i, m in enumerate(self.field_mask) if mask & m]
+
+    def _merge(self, tables):
+        """Join neighbouring tables while the joined key space stays small: one lookup then
+        finds the steps of several service instances (their entries are concatenated)."""
+        merged = []
+        for t in tables:
+            if merged:
+                mask = merged[-1][0] | t[0]
+                if prod(len(self.domains[i]) for i in self._slots_in(mask)) <= self.max_table:
+                    merged[-1] = self._join(merged[-1], t)
+                    continue
+            merged.append(t)
+        return merged
+
+    def _join(self, a, b):
+        mask = a[0] | b[0]
+        slots = self._slots_in(mask)
+        table, errors = {}, set()
+        for combo in self._combinations(slots):
+            key = 0
+            for i, c in zip(slots, combo):
+                key |= c << self.offset[i]
+            deltas = ()
+            for m, t, errs in (a, b):
+                k = key & m
+                if k in errs:
+                    errors.add(key)
+                deltas += t.get(k, ())
+            if deltas and key not in errors:
+                table[key] = deltas
+        return mask, table, frozenset(errors)
 
     def _table(self, slots: list[int], members) -> tuple[int, dict]:
         model = self.model
@@ -290,7 +324,10 @@ class PackedModel:
                 raise NotPackable(f"cannot tabulate {members[0][0]['name']}: {exc}") from None
             if deltas:
                 table[key] = tuple(deltas)
-        return mask, table
+        errors = frozenset(k for k, v in table.items() if v is ERROR)
+        for k in errors:
+            del table[k]
+        return mask, table, errors
 
     # ------------------------------------------------------------ properties
     def _conjuncts(self, e: N.Expr, env: dict, split_or: bool):
@@ -389,6 +426,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     init = []
     visited: set[int] = set()
+    last_report = t0
     for st in model.initial_states():
         s = pm.encode(st)
         if s not in visited:
@@ -398,27 +436,46 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     levels: list[Any] = []
     frontier = init
     depth = 0
-    last_report = t0
+
+    def first_violation(leaves, states):
+        """The first state that breaks the split invariant (one comprehension per leaf)."""
+        best = None
+        for mask, keys, slow in leaves:
+            if slow is None:
+                hit = next((i for i, s in enumerate(states) if (s & mask) in keys), None)
+            else:
+                hit = next((i for i, s in enumerate(states)
+                            if not pm.holds([(mask, keys, slow)], s)), None)
+            if hit is not None and (best is None or hit < best):
+                best = hit
+        return None if best is None else states[best]
+
+    def first_witness(leaves, states):
+        for mask, keys, slow in leaves:
+            if slow is None:
+                hit = next((s for s in states if (s & mask) in keys), None)
+            else:
+                hit = next((s for s in states
+                            if pm.holds([(mask, keys, slow)], s, witness=True)), None)
+            if hit is not None:
+                return hit
+        return None
 
     def check_new(states, level) -> bool:
         nonlocal stop
         for name, leaves in invariants:
-            for s in states:
-                if not pm.holds(leaves, s):
-                    violations.append(Violation("invariant", name, f"invariant {name} is "
-                                                "violated", None, span=inv_spans.get(name)))
-                    found.append((level, s))
-                    if not keep_going:
-                        stop = True
-                        return False
-                    break
+            bad = first_violation(leaves, states)
+            if bad is not None:
+                violations.append(Violation("invariant", name, f"invariant {name} is "
+                                            "violated", None, span=inv_spans.get(name)))
+                found.append((level, bad))
+                if not keep_going:
+                    stop = True
+                    return False
         for name in list(reach):
-            leaves = reach[name]
-            for s in states:
-                if pm.holds(leaves, s, witness=True):
-                    witnessed.add(name)
-                    del reach[name]
-                    break
+            if first_witness(reach[name], states) is not None:
+                witnessed.add(name)
+                del reach[name]
         return True
 
     try:
@@ -429,29 +486,28 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 reason = f"depth bound {limits.max_depth} reached"
                 break
             nxt: list[int] = []
-            add = visited.add
+            add, push = visited.add, nxt.append
+            gets = [(mask, table.get) for mask, table, _ in tables]
+            failing = [(mask, errors) for mask, _, errors in tables if errors]
             for n_done, s in enumerate(frontier):
                 moved = False
-                for mask, table in tables:
-                    ds = table.get(s & mask)
-                    if ds is None:
-                        continue
-                    if ds is ERROR:
-                        violations.append(_step_error(model, pm, s))
-                        found.append((depth, s))
-                        if not keep_going:
-                            stop = True
+                for mask, get in gets:
+                    ds = get(s & mask)
+                    if ds is not None:
                         moved = True
+                        transitions += len(ds)
+                        for d in ds:
+                            t = s ^ d
+                            if t not in visited:
+                                add(t)
+                                push(t)
+                if failing and any((s & mask) in errors for mask, errors in failing):
+                    violations.append(_step_error(model, pm, s))
+                    found.append((depth, s))
+                    if not keep_going:
+                        stop = True
                         break
                     moved = True
-                    transitions += len(ds)
-                    for d in ds:
-                        t = s ^ d
-                        if t not in visited:
-                            add(t)
-                            nxt.append(t)
-                if stop:
-                    break
                 if not moved and check_deadlock and not model.is_valid_end(pm.decode(s)):
                     violations.append(Violation("deadlock", "deadlock_free",
                                                 "no step is enabled (deadlock)", None))
@@ -476,6 +532,9 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                   "queue": len(frontier) - n_done + len(nxt), "depth": depth,
                                   "seconds": now - t0, "memory": _rss()})
             if stop or reason:
+                break
+            if limits.memory is not None and _rss() > limits.memory:
+                reason = f"memory limit of {limits.memory // 2**20} MiB reached"
                 break
             depth += 1
             if nxt and not check_new(nxt, depth):
@@ -518,26 +577,30 @@ def _step_error(model, pm: PackedModel, s: int) -> Violation:
     return Violation("domain", "domain", "a step failed", None)
 
 
-def _successors_packed(pm: PackedModel, s: int) -> list[int]:
-    out = []
-    for mask, table in pm.tables:
-        ds = table.get(s & mask)
-        if ds is not None and ds is not ERROR:
-            out.extend(s ^ d for d in ds)
-    return out
-
-
 def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
-    """Walk back level by level to an initial state, then replay with the scalar engine."""
+    """Walk back level by level to an initial state, then replay with the scalar engine.
+
+    A predecessor of ``t`` is ``t ^ d`` for a table entry ``(key, d)`` whose key it matches,
+    so each step back tries the table entries rather than the states of a level.
+    """
+    inverse = [(mask, [(k, d) for k, ds in table.items() for d in ds])
+               for mask, table, _errors in pm.tables]
     path = [target]
     for j in range(level - 1, -1, -1):
         cur = path[-1]
-        for s in levels[j]:
-            if cur in _successors_packed(pm, s):
-                path.append(s)
+        members = set(levels[j])
+        parent = None
+        for mask, pairs in inverse:
+            for k, d in pairs:
+                s = cur ^ d
+                if s & mask == k and s in members:
+                    parent = s
+                    break
+            if parent is not None:
                 break
-        else:  # pragma: no cover - every state of level j+1 has a parent in level j
+        if parent is None:  # pragma: no cover - every state of level j+1 has a parent
             raise AssertionError("broken level structure")
+        path.append(parent)
     path.reverse()
     model = pm.model
     states = [pm.decode(s) for s in path]
