@@ -1,0 +1,34 @@
+"""Shared fixtures: running the real ``mscheck`` command from the repository root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_mscheck(*args: str, cwd: Path = REPO, timeout: float = 120,
+                stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """``python -m mscheck ARGS`` in a fresh interpreter; text output, never raises."""
+    env = dict(os.environ)
+    env.pop("PYTHONWARNINGS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mscheck", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=timeout, env=env, input=stdin.decode() if stdin is not None else None,
+    )
+
+
+@pytest.fixture
+def mscheck_cli():
+    """Run the command line as a user would; returns a CompletedProcess."""
+    return run_mscheck
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO
