@@ -42,11 +42,11 @@ def _load(path: str, consts: dict[str, str]):
     return lower(parse(text, path), consts, text), text
 
 
-def _print_diags(diags, sources, fmt: str, stream=sys.stderr) -> None:
+def _print_diags(diags, sources, fmt: str, stream=None) -> None:
     from mscheck.report.diagnostics import render_text
 
     if fmt == "text" and diags:
-        print(render_text(diags, sources), file=stream)
+        print(render_text(diags, sources), file=stream or sys.stderr)
 
 
 def cmd_lint(args) -> int:
@@ -226,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader (say `head`) went away: stop quietly, as other command-line tools do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except SpecError as exc:
         _print_diags(exc.diagnostics, {}, "text")
         return EXIT_ERROR

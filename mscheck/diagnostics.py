@@ -51,7 +51,8 @@ CODES: dict[str, str] = {
 
 @dataclass(frozen=True, order=True)
 class Span:
-    """A region of a source file; lines and columns start at 1, ends are inclusive."""
+    """A region of a source file; lines and columns start at 1; the end column is one past
+    the last character."""
 
     file: str
     line: int

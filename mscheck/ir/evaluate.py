@@ -78,6 +78,8 @@ def show_value(v) -> str:
         return "true"
     if v is False:
         return "false"
+    if isinstance(v, int) and v.bit_length() > 3000:
+        return f"<an integer of {v.bit_length()} bits>"
     if isinstance(v, frozenset):
         return "{" + ", ".join(show_value(x) for x in sorted(v, key=_sort_key)) + "}"
     if isinstance(v, tuple):

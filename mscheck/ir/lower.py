@@ -77,6 +77,7 @@ class _Lowerer:
         self.type_decls: dict[str, A.TypeDecl] = {}
         self._resolving: list[str] = []
         self.message_names: set[str] = set()
+        self.var_names: set[str] = set()
         self.atoms: dict[str, T.AtomT] = {}  # atom -> the first type that lists it
         self.defs: dict[str, A.DefDecl] = {}
         self.messages: dict[str, N.Message] = {}
@@ -117,6 +118,9 @@ class _Lowerer:
             if self.declare(self.names, d.name, "definition", d.span):
                 self.defs[d.name] = d
         self.message_names = {d.name for d in by(A.MessageDecl)}
+        self.var_names = {v.name for d in by(A.DatastoreDecl) for v in d.vars} | {
+            d.name for d in by(A.VarDecl)} | {
+            v.name for d in by(A.ServiceDecl) for v in d.vars}
         for d in by(A.TypeDecl):
             if d.name in self.types:  # a model-value set of the same name
                 self.error("MS201", f"'{d.name}' is already declared as a constant", d.span)
@@ -292,7 +296,8 @@ class _Lowerer:
         for d in decls:
             for node in _walk(d):
                 if isinstance(node, A.EnumType):
-                    t = T.AtomT(node.values)
+                    named = isinstance(d, A.TypeDecl) and d.type is node
+                    t = T.AtomT(node.values, d.name if named else None)
                     seen = set()
                     for v in node.values:
                         if v in seen:
@@ -367,8 +372,13 @@ class _Lowerer:
                 if t is None:
                     t = self._value_type(e.type, value)
                 elif not T.assignable(t, e.type):
-                    self.error("MS203", f"constant {d.name} is declared {T.show(t)} but its value "
-                               f"has type {T.show(e.type)}", value_ast.span)
+                    if overridden:
+                        self.error("MS217", f"--const {d.name}={self.overrides[d.name]}: "
+                                   f"{d.name} is declared {T.show(t)}, not {T.show(e.type)}",
+                                   None)
+                    else:
+                        self.error("MS203", f"constant {d.name} is declared {T.show(t)} but its "
+                                   f"value has type {T.show(e.type)}", value_ast.span)
                 elif not self._fits(t, value):
                     self.error("MS214", f"value {show_value(value)} of {d.name} is outside "
                                f"{T.show(t)}", value_ast.span)
@@ -457,6 +467,8 @@ class _Lowerer:
             t = self._type(d.type, _Scope())
         finally:
             self._resolving.pop()
+        if isinstance(t, T.AtomT) and t.name is None:
+            t = T.AtomT(t.values, name)  # messages then say 'Phase', not '{a, b, ...}'
         self.types[name] = t
         return t
 
@@ -1170,6 +1182,8 @@ class _Lowerer:
             ok = False
         symmetric = d.arrow == "<->"
         kinds = d.kinds
+        if not ok and d.left.name == d.right.name:
+            return []
         for k in kinds:
             shape = CONTEXT_RELATIONS.get(k)
             if shape is None:
@@ -1329,6 +1343,9 @@ class _Lowerer:
             raise _Abort
         if n in self.consts_pending():
             self.error("MS212", f"constant '{n}' is used before it is defined", e.span)
+            raise _Abort
+        if scope.mode == "const" and n in self.var_names:
+            self.error("MS212", f"'{n}' is a variable; a constant value is needed here", e.span)
             raise _Abort
         self.error("MS200", f"undefined name '{n}'", e.span, expected=self._suggest(n, scope))
         raise _Abort
@@ -1652,8 +1669,11 @@ class _Lowerer:
         if f in self.defs:
             return self._call_def(e, scope)
         if f not in BUILTINS:
+            import difflib
+
             self.error("MS200", f"undefined function '{f}'", e.span,
-                       expected=sorted(set(BUILTINS) | set(self.defs)))
+                       expected=difflib.get_close_matches(
+                           f, sorted(set(BUILTINS) | set(self.defs) | set(self.messages)), n=3))
             raise _Abort
         if len(e.args) != BUILTINS[f]:
             self.error("MS202", f"{f} takes {BUILTINS[f]} argument(s), {len(e.args)} given",
@@ -1714,9 +1734,11 @@ class _Lowerer:
     def _call_def(self, e: A.Call, scope: _Scope) -> N.Expr:
         d = self.defs[e.func]
         if e.func in scope.defs:
-            chain = " -> ".join(scope.defs + (e.func,))
-            self.error("MS211", f"definition {e.func} calls itself ({chain}); definitions "
-                       "cannot recurse", e.span)
+            cycle = scope.defs[scope.defs.index(e.func):] + (e.func,)
+            chain = " -> ".join(cycle)
+            what = (f"definition {e.func} calls itself" if len(cycle) == 2 else
+                    "definitions call each other")
+            self.error("MS211", f"{what} ({chain}); definitions cannot recurse", e.span)
             raise _Abort
         if len(e.args) != len(d.params):
             self.error("MS202", f"{d.name} takes {len(d.params)} argument(s), {len(e.args)} "

@@ -137,6 +137,22 @@ def assignable(target: Type, value: Type) -> bool:
 
 
 def comparable(a: Type, b: Type) -> bool:
+    """Can values of the two types be compared, or meet in one set or one 'if'?"""
+    if isinstance(a, AnyT) or isinstance(b, AnyT):
+        return True
+    if isinstance(a, MsgT) and isinstance(b, MsgT):
+        return True  # different messages are different values of one union
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (SetT, SeqT)):
+        return comparable(a.elem, b.elem)
+    if isinstance(a, MapT):
+        return comparable(a.key, b.key) and comparable(a.value, b.value)
+    if isinstance(a, TupleT):
+        return len(a.elems) == len(b.elems) and all(
+            comparable(x, y) for x, y in zip(a.elems, b.elems))
+    if isinstance(a, ChanT):
+        return comparable(a.payload, b.payload)
     return assignable(a, b) or assignable(b, a)
 
 
@@ -217,4 +233,6 @@ def show(t: Type) -> str:
         return f"chan of {show(t.payload)}"
     if isinstance(t, MsgT):
         return " | ".join(t.variants)
+    if isinstance(t, AnyT):
+        return "any"
     return "?"

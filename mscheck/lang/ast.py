@@ -506,7 +506,7 @@ class ServiceDecl(Node):
 class DatastoreDecl(Node):
     name: str
     owner: str | None
-    owner_span: Span | None
+    owner_span: Span | None = field(compare=False)
     context: str | None
     vars: tuple[VarDecl, ...]
 

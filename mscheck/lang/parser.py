@@ -100,9 +100,10 @@ def _too_deep(tree: Tree) -> Tree | Token | None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return node
+        step = 0 if node.data == "paren" else 1  # the tree conversion drops parentheses
         for child in node.children:
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                stack.append((child, depth + step))
     return None
 
 
@@ -157,6 +158,12 @@ _MISTAKES = {
 
 def _expected_names(exc: UnexpectedInput) -> list[str]:
     names = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            names = set(names) | set(interactive.accepts())
+        except Exception:  # noqa: BLE001 - the plain list is still right, only shorter
+            pass
     terminals = {t.name: t for t in _parser().terminals}
     out = set()
     for name in names:
@@ -204,6 +211,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str) -> Diagno
     end_col = column + max(len(str(token)), 1) - 1 if token is not None else None
     span = Span(filename, line, column, line, end_col)
     code = _common_mistake(token, text, offset, expected)
+    if code == "MS111" and str(token) == "=" and offset > 0 and text[offset - 1] == "=":
+        span = Span(filename, line, column - 1, line, column + 1)
     if code:
         return Diagnostic(code, _MISTAKES[code], span, expected=expected)
     return Diagnostic("MS100", f"unexpected {_describe(token)}", span, expected=expected)
@@ -224,11 +233,46 @@ def _common_mistake(token: Token | None, text: str, offset: int,
         return "MS111"  # (the lexer may read the first '=' of '==' as the definition's own)
     if text.startswith("||", offset) or text.startswith("&&", offset):
         return "MS112"
-    if value == "!" and "'not'" in expected:
+    if value == "!" and not text.startswith("!=", offset) and _operand_expected(text, offset):
         return "MS112"
     if value in (":=", "!") and "'calls'" in expected:
         return "MS114"
+    line_end = text.find("\n", offset)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if ":=" in line and _brace_depth(text, offset) == 0:
+        return "MS114"
     return None
+
+
+def _operand_expected(text: str, offset: int) -> bool:
+    """Whether the text before ``offset`` ends where an operand should start."""
+    before = text[:offset].rstrip()
+    if not before or before[-1] in ":(,=[{<>|&+-*":
+        return True
+    word = re.search(r"(\w+)$", before)
+    return bool(word) and word.group(1) in ("and", "or", "not", "then", "else", "when", "if",
+                                            "in", "assert")
+
+
+def _brace_depth(text: str, offset: int) -> int:
+    """How many '{' are open at ``offset`` (comments and strings skipped)."""
+    depth, i = 0, 0
+    while i < offset:
+        ch = text[i]
+        if ch == "#" or text.startswith("//", i):
+            nl = text.find("\n", i)
+            i = offset if nl < 0 else nl
+            continue
+        if ch == '"':
+            end = text.find('"', i + 1)
+            i = offset if end < 0 else end + 1
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        i += 1
+    return depth
 
 
 def _describe(token: Token | None) -> str:
@@ -787,6 +831,10 @@ class _ToAst:
         return ast.Binary("..", c[0], c[1], span=self._sp(meta))
 
     def bin_op(self, meta, c):
+        if len(c) > 2 * MAX_DEPTH:
+            raise SpecError([Diagnostic(
+                "MS103", f"an operator chain of {len(c) // 2 + 1} operands nests deeper than "
+                f"{MAX_DEPTH} levels; split it into definitions", self._sp(meta))])
         left = c[0]
         for i in range(1, len(c), 2):
             right = c[i + 1]
@@ -873,6 +921,12 @@ class _ToAst:
             "a map {f(x) : x in S} or a record {field: value}",
             span,
         )])
+
+    def empty_set(self, meta, c):
+        return ast.SetLit((), span=self._sp(meta))
+
+    def empty_seq(self, meta, c):
+        return ast.SeqLit((), span=self._sp(meta))
 
     def seq_lit(self, meta, c):
         return ast.SeqLit(tuple(x for x in c if x is not None), span=self._sp(meta))

@@ -473,8 +473,8 @@ def test_unexpected_token_lists_what_was_expected():
     ("service S { action a { x = 1 } }", "MS110", 26),
     ("service S { on c?M { x = 1 } }", "MS110", 24),
     ("service S { action a { x[1] = 1 } }", "MS110", 29),
-    ("const N == 3", "MS111", 10),
-    ("type T == 0..1", "MS111", 9),
+    ("const N == 3", "MS111", 9),
+    ("type T == 0..1", "MS111", 8),
     ("x := 1", "MS114", 3),
     ("ch!M", "MS114", 3),
 ])
@@ -491,8 +491,8 @@ def test_long_token_is_shortened_in_the_message():
 @pytest.mark.parametrize("text, code, line, column", [
     ("system X\nservice S { var x: 0..3 = 0\n action a { skip; x = 1 } }", "MS110", 3, 21),
     ("system X\nservice S { action b { skip } on c?M { if true { x[1] = 2 } } }", "MS110", 2, 55),
-    ("system X\nconst M = 1\nconst N == 3", "MS111", 3, 10),
-    ("system X\ntype T == 0..1", "MS111", 2, 9),
+    ("system X\nconst M = 1\nconst N == 3", "MS111", 3, 9),
+    ("system X\ntype T == 0..1", "MS111", 2, 8),
     ("system X\nconst N = 1\nx := 1", "MS114", 3, 3),
     ("system X\nch!M", "MS114", 2, 3),
     ("invariant I: a || b", "MS112", 1, 16),

@@ -231,9 +231,6 @@ def test_redundant_parentheses_collapse():
     assert spec.constants["N"].value == 42
 
 
-@pytest.mark.xfail(strict=True, raises=SpecError,
-                   reason="since parentheses are kept as a tree level (to tell {f: (x in S)} "
-                          "from a map), about 400 redundant pairs give MS103")
 def test_deep_redundant_parentheses_collapse():
     spec = mscheck.loads("const N = " + "(" * DEEP + "41" + ")" * DEEP + " + 1", "t.ms")
     assert spec.constants["N"].value == 42
