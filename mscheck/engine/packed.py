@@ -31,7 +31,7 @@ from mscheck.engine.search import Limits, SearchResult, TraceStep, _peak, _rss
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
-from mscheck.ir.walk import walk
+from dataclasses import fields, is_dataclass
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
@@ -188,7 +188,7 @@ class PackedModel:
         model = self.model
         out: set[int] = set()
 
-        def resolve(index_expr, table: dict | int) -> list[int]:
+        def resolve(index_expr, table: dict | int, env) -> list[int]:
             if isinstance(table, int):
                 return [table]
             if index_expr is None:
@@ -199,11 +199,28 @@ class PackedModel:
             except Exception:  # noqa: BLE001 - depends on state or parameters: all instances
                 return list(table.values())
 
-        for x in walk(node):
+        # Walk the node; a `let` (what a definition call becomes) binds its name for the
+        # body, so indices written with a definition's parameter still resolve to one slot.
+        stack = [(node, env)]
+        while stack:
+            x, env = stack.pop()
+            if isinstance(x, (tuple, list)):
+                stack.extend((y, env) for y in x)
+                continue
+            if not is_dataclass(x) or isinstance(x, type):
+                continue
+            if isinstance(x, N.LetE):
+                stack.append((x.value, env))
+                try:
+                    value = model._cx(x.value)([POISON] * len(model.slot_names), env)
+                    stack.append((x.body, {**env, x.name: value}))
+                except Exception:  # noqa: BLE001 - depends on the state: indices below widen
+                    stack.append((x.body, env))
+                continue
             if isinstance(x, N.VarRef):
-                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)]))
+                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)], env))
             elif isinstance(x, N.Target):
-                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)]))
+                out.update(resolve(x.index, model.var_slot[(x.owner, x.var)], env))
             elif isinstance(x, N.ChanVal):
                 slots = model.chan_slot.get(x.channel)
                 if slots is None:
@@ -211,16 +228,21 @@ class PackedModel:
                     for h in model._receivers.get(x.channel, ()):
                         for inst in h["instances"]:
                             out |= self._slots_of(h["node"], inst)
-                    continue
-                try:
-                    idx = tuple(model._cx(i)([POISON] * len(model.slot_names), env)
-                                for i in x.indices)
-                    out.add(slots[idx])
-                except Exception:  # noqa: BLE001
-                    out.update(slots.values())
+                else:
+                    try:
+                        idx = tuple(model._cx(i)([POISON] * len(model.slot_names), env)
+                                    for i in x.indices)
+                        out.add(slots[idx])
+                    except Exception:  # noqa: BLE001
+                        out.update(slots.values())
             elif isinstance(x, N.Local) and isinstance(x.type, T.ChanT):
                 for slots in model.chan_slot.values():  # a channel passed as a value
                     out.update(slots.values())
+            for f in fields(x):
+                if f.name not in ("span", "type"):
+                    v = getattr(x, f.name)
+                    if is_dataclass(v) or isinstance(v, (tuple, list)):
+                        stack.append((v, env))
         return out
 
     def _combinations(self, slots: list[int]):
@@ -350,60 +372,51 @@ class PackedModel:
         yield e, env
 
     def _predicate(self, p: N.Property, witness: bool = False):
-        """A property as a list of leaves ``(mask, keys, slow)``: for invariants ``keys`` are
-        the keys where the leaf is false (or raises); for reachables where it is true."""
-        model = self.model
-        leaves = []
-        for e, env in self._conjuncts(p.expr, {}, split_or=witness):
-            f = model._cx(e)
-            slots = sorted(self._slots_of(e, env))
-            if prod(len(self.domains[i]) for i in slots) > self.max_table:
-                leaves.append((0, None, (f, env)))
-                continue
-            mask, keys = 0, set()
-            for i in slots:
-                mask |= self.field_mask[i]
-            base = [POISON] * len(model.slot_names)
-            for combo in self._combinations(slots):
-                state = list(base)
-                key = 0
-                for i, c in zip(slots, combo):
-                    state[i] = self.domains[i][c]
-                    key |= c << self.offset[i]
-                try:
-                    value = bool(f(tuple(state), env))
-                except StepError:
-                    value = None  # a domain error inside the property: a violation
-                except (_PoisonRead, TypeError, KeyError, AttributeError):
-                    leaves.append((0, None, (f, env)))
-                    break
-                if (value is True) if witness else (value is not True):
-                    keys.add(key)
-            else:
-                leaves.append((mask, frozenset(keys), None))
-        return leaves
+        """A property as leaves ``(mask, good, slow)``: ``good`` holds the keys where the leaf
+        is true; ``slow`` is ``(f, env)`` for a leaf that reads too much to tabulate.
 
-    def holds(self, leaves, s: int, witness: bool = False) -> bool:
-        """Evaluate a split property on a packed state."""
-        state = None
-        for mask, keys, slow in leaves:
-            if slow is None:
-                hit = (s & mask) in keys
-            else:
-                if state is None:
-                    state = self.decode(s)
-                f, env = slow
-                try:
-                    hit = bool(f(state, env))
-                except StepError:
-                    hit = False
-                if not witness:
-                    hit = not hit
-            if witness and hit:
-                return True
-            if not witness and hit:
-                return False
-        return not witness
+        An invariant is a list of leaves that must all hold. A reachable property is a list
+        of disjuncts (``or``, ``exists``), each a list of leaves that must all hold."""
+        if not witness:
+            return [self._leaf(e, env) for e, env in self._conjuncts(p.expr, {}, False)]
+        return [[self._leaf(c, cenv) for c, cenv in self._conjuncts(d, denv, False)]
+                for d, denv in self._conjuncts(p.expr, {}, True)]
+
+    def _leaf(self, e: N.Expr, env: dict):
+        model = self.model
+        f = model._cx(e)
+        slots = sorted(self._slots_of(e, env))
+        if prod(len(self.domains[i]) for i in slots) > self.max_table:
+            return (0, None, (f, env))
+        mask, good = 0, set()
+        for i in slots:
+            mask |= self.field_mask[i]
+        base = [POISON] * len(model.slot_names)
+        for combo in self._combinations(slots):
+            state = list(base)
+            key = 0
+            for i, c in zip(slots, combo):
+                state[i] = self.domains[i][c]
+                key |= c << self.offset[i]
+            try:
+                value = f(tuple(state), env) is True
+            except StepError:
+                value = False  # a domain error inside the property counts as false
+            except (_PoisonRead, TypeError, KeyError, AttributeError):
+                return (0, None, (f, env))
+            if value:
+                good.add(key)
+        return (mask, frozenset(good), None)
+
+    def leaf_holds(self, leaf, s: int) -> bool:
+        mask, good, slow = leaf
+        if slow is None:
+            return (s & mask) in good
+        f, env = slow
+        try:
+            return f(self.decode(s), env) is True
+        except StepError:
+            return False
 
 
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
@@ -438,27 +451,33 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     depth = 0
 
     def first_violation(leaves, states):
-        """The first state that breaks the split invariant (one comprehension per leaf)."""
+        """The first state where some leaf fails (one comprehension per leaf)."""
         best = None
-        for mask, keys, slow in leaves:
+        for leaf in leaves:
+            mask, good, slow = leaf
             if slow is None:
-                hit = next((i for i, s in enumerate(states) if (s & mask) in keys), None)
+                hit = next((i for i, s in enumerate(states) if (s & mask) not in good), None)
             else:
-                hit = next((i for i, s in enumerate(states)
-                            if not pm.holds([(mask, keys, slow)], s)), None)
+                hit = next((i for i, s in enumerate(states) if not pm.leaf_holds(leaf, s)),
+                           None)
             if hit is not None and (best is None or hit < best):
                 best = hit
         return None if best is None else states[best]
 
-    def first_witness(leaves, states):
-        for mask, keys, slow in leaves:
-            if slow is None:
-                hit = next((s for s in states if (s & mask) in keys), None)
-            else:
-                hit = next((s for s in states
-                            if pm.holds([(mask, keys, slow)], s, witness=True)), None)
-            if hit is not None:
-                return hit
+    def first_witness(disjuncts, states):
+        """A state where every leaf of some disjunct holds (filtering leaf by leaf)."""
+        for leaves in disjuncts:
+            cand = states
+            for leaf in sorted(leaves, key=lambda lf: lf[2] is not None):
+                mask, good, slow = leaf
+                if slow is None:
+                    cand = [s for s in cand if (s & mask) in good]
+                else:
+                    cand = [s for s in cand if pm.leaf_holds(leaf, s)]
+                if not cand:
+                    break
+            if cand:
+                return cand[0]
         return None
 
     def check_new(states, level) -> bool:
