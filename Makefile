@@ -25,6 +25,8 @@ system-deps:
 demo: setup
 	$(BIN)/mscheck lint specs/*/*.ms
 	$(BIN)/mscheck model $(EXAMPLE)
+	$(BIN)/mscheck check $(EXAMPLE)
+	-$(BIN)/mscheck check specs/classic/philosophers.ms
 
 test: setup
 	$(BIN)/python -m pytest
