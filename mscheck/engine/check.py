@@ -59,13 +59,20 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     try:
         try:
             initial_error = None
+            result = None
             if packed is not None:
-                from mscheck.engine.packed import packed_search
+                from mscheck.engine.packed import NotPackable, packed_search
 
-                result = packed_search(packed, limits=limits, check_deadlock=deadlock,
-                                       keep_going=keep_going, properties=selected,
-                                       progress=progress)
-            else:
+                try:
+                    result = packed_search(packed, limits=limits, check_deadlock=deadlock,
+                                           keep_going=keep_going, properties=selected,
+                                           progress=progress)
+                except NotPackable as exc:  # found while filling a table: start again
+                    if engine == "packed":
+                        raise Unsupported(f"the packed engine cannot run this spec: {exc}") \
+                            from None
+                    why_scalar, packed = str(exc), None
+            if result is None:
                 result = search(model, strategy=strategy, limits=limits,
                                 check_deadlock=deadlock, keep_going=keep_going,
                                 properties=selected, progress=progress)

@@ -35,7 +35,8 @@ from dataclasses import fields, is_dataclass
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
-MAX_TABLE = 1 << 16  # entries in one transition or property table
+MAX_TABLE = 1 << 16  # key space of a joined transition table
+EAGER_LEAF = 1 << 12  # a property leaf with at most this many keys is tabulated at once
 MAX_DOMAIN = 1 << 14  # values of one slot
 
 
@@ -104,6 +105,71 @@ def _bags(elems: list, k: int) -> list:
         if len(out) > MAX_DOMAIN:
             raise EvalError("too many values")
     return out
+
+
+class _Table:
+    """The successors of some service instances' steps, by the values of the slots they read.
+
+    Entries are computed on first use (only keys that the search meets are ever computed):
+    ``entries[state & mask]`` is a tuple of XOR deltas, ``()`` for no step, or ERROR when a
+    step raises StepError. A joined table concatenates the entries of its parts."""
+
+    def __init__(self, pm: "PackedModel", slots: list[int], members, parts=None):
+        self.pm = pm
+        self.slots = slots
+        self.members = members
+        self.parts = parts
+        self.mask = 0
+        for i in slots:
+            self.mask |= pm.field_mask[i]
+        self.entries: dict[int, tuple] = {}
+
+    def fill(self, key: int):
+        if self.parts:
+            out: tuple = ()
+            for part in self.parts:
+                k = key & part.mask
+                ds = part.entries.get(k)
+                if ds is None:
+                    ds = part.fill(k)
+                if ds is ERROR:
+                    out = ERROR
+                    break
+                out += ds
+            self.entries[key] = out
+            return out
+        pm, model = self.pm, self.pm.model
+        state = pm.partial_state(self.slots, key)
+        deltas: list[int] = []
+        try:
+            for st, inst in self.members:
+                for _step, succ in model.step_successors(state, st, inst):
+                    delta = 0
+                    for i in self.slots:
+                        if succ[i] is not state[i]:
+                            try:
+                                c = pm.index[i][succ[i]]
+                            except KeyError:
+                                raise NotPackable(f"a value of {model.slot_names[i]} is "
+                                                  "outside its list") from None
+                            delta |= (c << pm.offset[i]) ^ (key & pm.field_mask[i])
+                    for j, v in enumerate(succ):
+                        if v is POISON or j in self.slots:
+                            continue
+                        raise NotPackable(f"{st['name']} writes {model.slot_names[j]} "
+                                          "unexpectedly")
+                    deltas.append(delta)
+        except StepError:
+            self.entries[key] = ERROR
+            return ERROR
+        except _PoisonRead:
+            raise NotPackable(f"the steps of {self.members[0][1] or self.members[0][0]['name']}"
+                              " read more than the packed engine found") from None
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise NotPackable(f"cannot tabulate {self.members[0][0]['name']}: {exc}") from None
+        result = tuple(deltas)
+        self.entries[key] = result
+        return result
 
 
 class PackedModel:
@@ -258,15 +324,9 @@ class PackedModel:
                 groups.setdefault(actor, []).append((st, inst))
         tables = []
         for actor, members in groups.items():
-            reads = [self._slots_of(st["node"], inst) for st, inst in members]
-            union = set().union(*reads)
-            if prod(len(self.domains[i]) for i in union) <= self.max_table:
-                tables.append(self._table(sorted(union), members))
-                continue
-            for (st, inst), r in zip(members, reads):
-                if prod(len(self.domains[i]) for i in r) > self.max_table:
-                    raise NotPackable(f"{actor}.{st['name']} reads too many values at once")
-                tables.append(self._table(sorted(r), [(st, inst)]))
+            slots = sorted(set().union(*(self._slots_of(st["node"], inst)
+                                         for st, inst in members)))
+            tables.append(_Table(self, slots, members))
         return self._merge(tables)
 
     def _slots_in(self, mask: int) -> list[int]:
@@ -275,81 +335,23 @@ class PackedModel:
     def _merge(self, tables):
         """Join neighbouring tables while the joined key space stays small: one lookup then
         finds the steps of several service instances (their entries are concatenated)."""
-        merged = []
+        merged: list[_Table] = []
         for t in tables:
             if merged:
-                mask = merged[-1][0] | t[0]
-                if prod(len(self.domains[i]) for i in self._slots_in(mask)) <= self.max_table:
-                    merged[-1] = self._join(merged[-1], t)
+                slots = sorted(set(merged[-1].slots) | set(t.slots))
+                if prod(len(self.domains[i]) for i in slots) <= self.max_table:
+                    parts = (merged[-1].parts or [merged[-1]]) + [t]
+                    merged[-1] = _Table(self, slots, [], parts)
                     continue
             merged.append(t)
         return merged
 
-    def _join(self, a, b):
-        mask = a[0] | b[0]
-        slots = self._slots_in(mask)
-        table, errors = {}, set()
-        for combo in self._combinations(slots):
-            key = 0
-            for i, c in zip(slots, combo):
-                key |= c << self.offset[i]
-            deltas = ()
-            for m, t, errs in (a, b):
-                k = key & m
-                if k in errs:
-                    errors.add(key)
-                deltas += t.get(k, ())
-            if deltas and key not in errors:
-                table[key] = deltas
-        return mask, table, frozenset(errors)
-
-    def _table(self, slots: list[int], members) -> tuple[int, dict]:
-        model = self.model
-        mask = 0
+    def partial_state(self, slots: list[int], key: int) -> tuple:
+        """A state with the given slots set from ``key`` and every other slot poisoned."""
+        state = [POISON] * len(self.domains)
         for i in slots:
-            mask |= self.field_mask[i]
-        table: dict[int, tuple] = {}
-        base = [POISON] * len(model.slot_names)
-        for combo in self._combinations(slots):
-            state = list(base)
-            key = 0
-            for i, c in zip(slots, combo):
-                state[i] = self.domains[i][c]
-                key |= c << self.offset[i]
-            state = tuple(state)
-            deltas: list[int] = []
-            try:
-                for st, inst in members:
-                    for _step, succ in model.step_successors(state, st, inst):
-                        delta = 0
-                        for i in slots:
-                            if succ[i] is not state[i]:
-                                try:
-                                    c = self.index[i][succ[i]]
-                                except KeyError:
-                                    raise NotPackable(
-                                        f"a value of {model.slot_names[i]} is outside its "
-                                        "list") from None
-                                delta |= (c << self.offset[i]) ^ (key & self.field_mask[i])
-                        for j, v in enumerate(succ):
-                            if j not in slots and v is not POISON:
-                                raise NotPackable(f"{st['name']} writes "
-                                                  f"{model.slot_names[j]} unexpectedly")
-                        deltas.append(delta)
-            except StepError:
-                table[key] = ERROR
-                continue
-            except (_PoisonRead, NotPackable):
-                raise NotPackable(f"the steps of {members[0][0]['name']} read more than the "
-                                  "packed engine found") from None
-            except (TypeError, KeyError, AttributeError) as exc:
-                raise NotPackable(f"cannot tabulate {members[0][0]['name']}: {exc}") from None
-            if deltas:
-                table[key] = tuple(deltas)
-        errors = frozenset(k for k, v in table.items() if v is ERROR)
-        for k in errors:
-            del table[k]
-        return mask, table, errors
+            state[i] = self.domains[i][(key >> self.offset[i]) & ((1 << self.width[i]) - 1)]
+        return tuple(state)
 
     # ------------------------------------------------------------ properties
     def _conjuncts(self, e: N.Expr, env: dict, split_or: bool):
@@ -383,40 +385,48 @@ class PackedModel:
                 for d, denv in self._conjuncts(p.expr, {}, True)]
 
     def _leaf(self, e: N.Expr, env: dict):
+        """``(mask, good, test)``: ``good`` is the set of keys where the leaf holds, computed
+        at once when the slots it reads have few values; otherwise ``test(state)`` decides,
+        remembering each key it has seen."""
         model = self.model
         f = model._cx(e)
         slots = sorted(self._slots_of(e, env))
-        if prod(len(self.domains[i]) for i in slots) > self.max_table:
-            return (0, None, (f, env))
-        mask, good = 0, set()
+        mask = 0
         for i in slots:
             mask |= self.field_mask[i]
-        base = [POISON] * len(model.slot_names)
-        for combo in self._combinations(slots):
-            state = list(base)
-            key = 0
-            for i, c in zip(slots, combo):
-                state[i] = self.domains[i][c]
-                key |= c << self.offset[i]
-            try:
-                value = f(tuple(state), env) is True
-            except StepError:
-                value = False  # a domain error inside the property counts as false
-            except (_PoisonRead, TypeError, KeyError, AttributeError):
-                return (0, None, (f, env))
-            if value:
-                good.add(key)
-        return (mask, frozenset(good), None)
+        memo: dict[int, bool] = {}
 
-    def leaf_holds(self, leaf, s: int) -> bool:
-        mask, good, slow = leaf
-        if slow is None:
-            return (s & mask) in good
-        f, env = slow
-        try:
-            return f(self.decode(s), env) is True
-        except StepError:
-            return False
+        def value(key: int) -> bool:
+            try:
+                return f(self.partial_state(slots, key), env) is True
+            except StepError:
+                return False  # a domain error inside the property counts as false
+            except _PoisonRead:
+                raise NotPackable("a property reads more than the packed engine found") \
+                    from None
+
+        if prod(len(self.domains[i]) for i in slots) <= EAGER_LEAF:
+            good = set()
+            for combo in self._combinations(slots):
+                key = 0
+                for i, c in zip(slots, combo):
+                    key |= c << self.offset[i]
+                if value(key):
+                    good.add(key)
+            return (mask, frozenset(good), None)
+
+        def test(s: int) -> bool:
+            k = s & mask
+            v = memo.get(k)
+            if v is None:
+                v = memo[k] = value(k)
+            return v
+        return (mask, None, test)
+
+    @staticmethod
+    def leaf_holds(leaf, s: int) -> bool:
+        mask, good, test = leaf
+        return (s & mask) in good if test is None else test(s)
 
 
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
@@ -453,13 +463,11 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     def first_violation(leaves, states):
         """The first state where some leaf fails (one comprehension per leaf)."""
         best = None
-        for leaf in leaves:
-            mask, good, slow = leaf
-            if slow is None:
+        for mask, good, test in leaves:
+            if test is None:
                 hit = next((i for i, s in enumerate(states) if (s & mask) not in good), None)
             else:
-                hit = next((i for i, s in enumerate(states) if not pm.leaf_holds(leaf, s)),
-                           None)
+                hit = next((i for i, s in enumerate(states) if not test(s)), None)
             if hit is not None and (best is None or hit < best):
                 best = hit
         return None if best is None else states[best]
@@ -468,12 +476,11 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         """A state where every leaf of some disjunct holds (filtering leaf by leaf)."""
         for leaves in disjuncts:
             cand = states
-            for leaf in sorted(leaves, key=lambda lf: lf[2] is not None):
-                mask, good, slow = leaf
-                if slow is None:
+            for mask, good, test in sorted(leaves, key=lambda lf: lf[2] is not None):
+                if test is None:
                     cand = [s for s in cand if (s & mask) in good]
                 else:
-                    cand = [s for s in cand if pm.leaf_holds(leaf, s)]
+                    cand = [s for s in cand if test(s)]
                 if not cand:
                     break
             if cand:
@@ -506,27 +513,32 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
             nxt: list[int] = []
             add, push = visited.add, nxt.append
-            gets = [(mask, table.get) for mask, table, _ in tables]
-            failing = [(mask, errors) for mask, _, errors in tables if errors]
+            gets = [(t.mask, t.entries.get, t.fill) for t in tables]
             for n_done, s in enumerate(frontier):
                 moved = False
-                for mask, get in gets:
-                    ds = get(s & mask)
-                    if ds is not None:
+                failed = False
+                for mask, get, fill in gets:
+                    k = s & mask
+                    ds = get(k)
+                    if ds is None:
+                        ds = fill(k)
+                    if ds:
                         moved = True
+                        if ds is ERROR:
+                            failed = True
+                            continue
                         transitions += len(ds)
                         for d in ds:
                             t = s ^ d
                             if t not in visited:
                                 add(t)
                                 push(t)
-                if failing and any((s & mask) in errors for mask, errors in failing):
+                if failed:
                     violations.append(_step_error(model, pm, s))
                     found.append((depth, s))
                     if not keep_going:
                         stop = True
                         break
-                    moved = True
                 if not moved and check_deadlock and not model.is_valid_end(pm.decode(s)):
                     violations.append(Violation("deadlock", "deadlock_free",
                                                 "no step is enabled (deadlock)", None))
@@ -602,8 +614,8 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
     A predecessor of ``t`` is ``t ^ d`` for a table entry ``(key, d)`` whose key it matches,
     so each step back tries the table entries rather than the states of a level.
     """
-    inverse = [(mask, [(k, d) for k, ds in table.items() for d in ds])
-               for mask, table, _errors in pm.tables]
+    inverse = [(t.mask, [(k, d) for k, ds in t.entries.items() if ds is not ERROR for d in ds])
+               for t in pm.tables]
     path = [target]
     for j in range(level - 1, -1, -1):
         cur = path[-1]
