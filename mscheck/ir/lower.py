@@ -602,6 +602,8 @@ class _Lowerer:
 
     # ------------------------------------------------------------ variables and services
     def _var(self, v: A.VarDecl, owner: str | None, store: str | None, scope: _Scope) -> N.Var:
+        if v.type is None:
+            return self._untyped_var(v, owner, store, scope)
         t = self._type(v.type, scope)
         init = None
         if v.init is not None:
@@ -622,6 +624,26 @@ class _Lowerer:
             except EvalError:
                 self.error("MS203", f"variable {v.name} of type {T.show(t)} has no default "
                            "value; give it one with '= ...'", v.span)
+        return N.Var(v.name, t, init, v.init_kind, v.durable, owner, store, span=v.span)
+
+    def _untyped_var(self, v: A.VarDecl, owner, store, scope: _Scope) -> N.Var:
+        """``var x = e`` / ``var x in S``: the variable takes the type of its initial value."""
+        if v.init is None:
+            self.error("MS203", f"variable {v.name} needs a type or an initial value: "
+                       f"'var {v.name}: T' or 'var {v.name} = ...'", v.span)
+            return N.Var(v.name, T.ANY, None, "default", v.durable, owner, store, span=v.span)
+        try:
+            init = self.expr(v.init, scope)
+        except _Abort:
+            return N.Var(v.name, T.ANY, None, "default", v.durable, owner, store, span=v.span)
+        t = init.type
+        if v.init_kind == "choice":
+            if not isinstance(t, (T.SetT, T.AnyT)):
+                self.error("MS203", f"'var {v.name} in ...' needs a set, not {T.show(t)}",
+                           v.init.span)
+                t = T.ANY
+            else:
+                t = t.elem if isinstance(t, T.SetT) else T.ANY
         return N.Var(v.name, t, init, v.init_kind, v.durable, owner, store, span=v.span)
 
     def _shared_var(self, v: A.VarDecl, store: str | None) -> None:

@@ -460,7 +460,7 @@ class ChannelDecl(Node):
 @dataclass(frozen=True)
 class VarDecl(Node):
     name: str
-    type: TypeExpr
+    type: TypeExpr | None  # None: the type of the initial value
     init: "Expr | None"
     init_kind: str  # "value" | "choice" | "default"
     durable: bool = False
