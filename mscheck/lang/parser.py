@@ -30,7 +30,7 @@ def _parser() -> Lark:
             rel_to=__file__,
             parser="lalr",
             maybe_placeholders=True,
-            cache=False,
+            cache=True,  # the parse tables are kept in a temporary file between runs
         )
     return _PARSER
 
