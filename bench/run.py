@@ -3,7 +3,9 @@
 For each model and size it runs, one after the other on this machine:
 
 * mscheck: the whole `mscheck check --continue` process (start-up, parsing, tables, search);
-* SPIN: `spin -a`, `gcc -O2 -DSAFETY -DNOREDUCE`, then the `pan` run alone is timed;
+* SPIN: `spin -a`, `gcc -O2 -DSAFETY -DNOREDUCE`, then the `pan` run alone is timed (its
+  hash table sized to about twice the number of states, `-E`: invalid end states are not
+  errors, so the whole space is explored);
 * TLC: `java -cp tla2tools.jar tlc2.TLC -workers 1 -deadlock` (one worker, no deadlock stop).
 
 and prints distinct states for each tool (they must agree; SPIN counts the initial state
@@ -122,7 +124,7 @@ def run_mscheck(setup: dict, work: str) -> dict:
             "memory": r["memory"], "engine": doc.get("engine"), "search_seconds": doc["seconds"]}
 
 
-def run_spin(work: str) -> dict:
+def run_spin(work: str, states_hint: int | None = None) -> dict:
     if not shutil.which("spin") or not shutil.which("gcc"):
         return {"error": "spin or gcc not installed (bench/setup.sh)"}
     gen = run_measured(["spin", "-a", "model.pml"], cwd=work)
@@ -132,7 +134,13 @@ def run_spin(work: str) -> dict:
                           "pan.c"], cwd=work)
     if build["status"] != 0:
         return {"error": build["output"][-400:]}
-    r = run_measured(["./pan", "-E", "-m1000000", "-w26"], cwd=work)
+    # a hash table about twice the number of states (pan zeroes all of it at start-up)
+    # pan searches depth-first: its stack may get as deep as the number of states
+    hint = states_hint or 1 << 20
+    w = max(18, (2 * hint).bit_length())
+    r = run_measured(["./pan", "-E", f"-m{max(10_000, 2 * hint)}", f"-w{w}"], cwd=work)
+    if "max search depth too small" in r["output"]:
+        return {"error": "pan: max search depth too small"}
     m = re.search(r"(\d+) states, stored", r["output"])
     t = re.search(r"(\d+) transitions", r["output"])
     if not m:
@@ -193,7 +201,7 @@ def main(argv=None) -> int:
                 if "mscheck" in tools:
                     row["mscheck"] = run_mscheck(setup, work)
                 if "spin" in tools:
-                    row["spin"] = run_spin(work)
+                    row["spin"] = run_spin(work, row.get("mscheck", {}).get("states"))
                 if "tlc" in tools:
                     row["tlc"] = run_tlc(setup, work)
             rows.append(row)
