@@ -461,11 +461,15 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     depth = 0
 
     def first_violation(leaves, states):
-        """The first state where some leaf fails (one comprehension per leaf)."""
+        """The first state where some leaf fails. The keys of a level are gathered with
+        map() and set() (no Python code per state); only a level with a bad key is
+        searched state by state."""
         best = None
         for mask, good, test in leaves:
             if test is None:
-                hit = next((i for i, s in enumerate(states) if (s & mask) not in good), None)
+                if set(map(mask.__and__, states)) <= good:
+                    continue
+                hit = next(i for i, s in enumerate(states) if (s & mask) not in good)
             else:
                 hit = next((i for i, s in enumerate(states) if not test(s)), None)
             if hit is not None and (best is None or hit < best):
