@@ -42,6 +42,20 @@ def _load(path: str, consts: dict[str, str]):
     return lower(parse(text, path), consts, text), text
 
 
+def _load_reporting(args):
+    """Load ``args.file`` with ``args.const``; on a spec error print it and return None."""
+    from mscheck.lang.parser import read_source
+
+    sources: dict[str, str] = {}
+    try:
+        sources[args.file] = read_source(args.file)
+        spec, _ = _load(args.file, _const_overrides(args.const))
+    except SpecError as exc:
+        _print_diags(exc.diagnostics, sources, "text")
+        return None, None
+    return spec, sources[args.file]
+
+
 def _print_diags(diags, sources, fmt: str, stream=None) -> None:
     from mscheck.report.diagnostics import render_text
 
@@ -84,14 +98,8 @@ def cmd_model(args) -> int:
     from mscheck.ir.formal import formal_model, relation_model
     from mscheck.report.model import render_formal, render_relations
 
-    sources: dict[str, str] = {}
-    try:
-        from mscheck.lang.parser import read_source
-
-        sources[args.file] = read_source(args.file)
-        spec, _ = _load(args.file, _const_overrides(args.const))
-    except SpecError as exc:
-        _print_diags(exc.diagnostics, sources, "text")
+    spec, _ = _load_reporting(args)
+    if spec is None:
         return EXIT_ERROR
     formal, rel = formal_model(spec), relation_model(spec)
     if args.format == "json":
@@ -146,14 +154,8 @@ def cmd_check(args) -> int:
     from mscheck.engine.search import Limits
     from mscheck.report.check import render_check
 
-    sources: dict[str, str] = {}
-    try:
-        from mscheck.lang.parser import read_source
-
-        sources[args.file] = read_source(args.file)
-        spec, _ = _load(args.file, _const_overrides(args.const))
-    except SpecError as exc:
-        _print_diags(exc.diagnostics, sources, "text")
+    spec, source = _load_reporting(args)
+    if spec is None:
         return EXIT_ERROR
     limits = Limits(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout,
                     memory=_size(args.memory) if args.memory else None)
@@ -171,7 +173,7 @@ def cmd_check(args) -> int:
     if args.format == "json":
         print(json.dumps(doc, indent=2))
     else:
-        print(render_check(doc, sources.get(args.file), color=sys.stdout.isatty()))
+        print(render_check(doc, source, color=sys.stdout.isatty()))
     return {"ok": EXIT_OK, "violation": EXIT_VIOLATION}.get(doc["verdict"], EXIT_INCONCLUSIVE)
 
 

@@ -27,7 +27,8 @@ from math import prod
 from typing import Any, Callable
 
 from mscheck.engine.model import StepError, Violation
-from mscheck.engine.search import Limits, SearchResult, TraceStep, _peak, _rss
+from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
+                                   limit_reached, unreachable)
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
@@ -552,14 +553,8 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                         break
                 if n_done & 0x3FFF == 0x3FFF:
                     now = time.monotonic()
-                    if limits.timeout is not None and now - t0 > limits.timeout:
-                        reason = f"time limit of {limits.timeout:g} s reached"
-                        break
-                    if limits.memory is not None and _rss() > limits.memory:
-                        reason = f"memory limit of {limits.memory // 2**20} MiB reached"
-                        break
-                    if limits.max_states is not None and len(visited) >= limits.max_states:
-                        reason = f"state limit of {limits.max_states} reached"
+                    reason = limit_reached(limits, t0, len(visited))
+                    if reason:
                         break
                     if progress is not None and now - last_report >= 1.0:
                         last_report = now
@@ -585,9 +580,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         for name in reach:
-            violations.append(Violation("unreachable", name, f"reachable {name} has no "
-                                        "witness: no reachable state satisfies it", None,
-                                        span=inv_spans.get(name)))
+            violations.append(unreachable(name, inv_spans.get(name)))
             found.append((-1, 0))
     traces = [_trace(pm, levels, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")

@@ -49,6 +49,22 @@ class SearchResult:
     complete: bool = True
 
 
+def limit_reached(limits: Limits, t0: float, states: int) -> str | None:
+    """Why a run must stop now (time, memory or state limit), or None."""
+    if limits.timeout is not None and time.monotonic() - t0 > limits.timeout:
+        return f"time limit of {limits.timeout:g} s reached"
+    if limits.memory is not None and _rss() > limits.memory:
+        return f"memory limit of {limits.memory // 2**20} MiB reached"
+    if limits.max_states is not None and states >= limits.max_states:
+        return f"state limit of {limits.max_states} reached"
+    return None
+
+
+def unreachable(name: str, span) -> Violation:
+    return Violation("unreachable", name, f"reachable {name} has no witness: no reachable "
+                     "state satisfies it", None, span=span)
+
+
 def _rss() -> int:
     try:
         with open("/proc/self/statm") as fh:
@@ -170,11 +186,9 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
             n = len(states)
             if n & 1023 == 0 or stop:
                 now = time.monotonic()
-                if limits.timeout is not None and now - t0 > limits.timeout:
-                    reason = f"time limit of {limits.timeout:g} s reached"
-                    break
-                if limits.memory is not None and _rss() > limits.memory:
-                    reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+                reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory),
+                                       t0, n)
+                if reason:
                     break
                 if progress is not None and now - last_report >= 1.0:
                     last_report = now
@@ -194,9 +208,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     if complete:
         for name, p in reachables.items():
             if name not in witnessed:
-                violations.append(Violation("unreachable", name, f"reachable {name} has no "
-                                            "witness: no reachable state satisfies it",
-                                            None, span=p.span))
+                violations.append(unreachable(name, p.span))
 
     def trace(i: int | None) -> list[TraceStep]:
         out = []
