@@ -24,6 +24,8 @@ system-deps:
 
 demo: setup
 	$(BIN)/mscheck lint specs/*/*.ms
+	$(BIN)/mscheck metrics specs/architectures/online_boutique.ms
+	mkdir -p out && $(BIN)/mscheck graph specs/architectures/online_boutique.ms -o out/online_boutique.svg
 	$(BIN)/mscheck model $(EXAMPLE)
 	$(BIN)/mscheck check $(EXAMPLE)
 	-$(BIN)/mscheck check specs/classic/philosophers.ms

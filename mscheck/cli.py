@@ -177,6 +177,65 @@ def cmd_check(args) -> int:
     return {"ok": EXIT_OK, "violation": EXIT_VIOLATION}.get(doc["verdict"], EXIT_INCONCLUSIVE)
 
 
+def cmd_metrics(args) -> int:
+    from mscheck.report.metrics import (metrics_document, metrics_exit_code, render_metrics_csv,
+                                        render_metrics_text)
+
+    spec, _ = _load_reporting(args)
+    if spec is None:
+        return EXIT_ERROR
+    doc = metrics_document(spec, suggest=args.suggest)
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+    elif args.format == "csv":
+        print(render_metrics_csv(doc), end="")
+    else:
+        print(render_metrics_text(doc))
+    fail_on = {x.strip() for x in args.fail_on.split(",") if x.strip()} if args.fail_on else set()
+    return metrics_exit_code(doc, fail_on)
+
+
+def cmd_graph(args) -> int:
+    from mscheck.render.graph import DotNotFound, render, to_dot, to_mermaid
+
+    spec, _ = _load_reporting(args)
+    if spec is None:
+        return EXIT_ERROR
+    out = args.output
+    fmt = args.format or (out.rsplit(".", 1)[-1].lower() if out and "." in out else "dot")
+    if fmt in ("mmd", "mermaid"):
+        text = to_mermaid(spec, view=args.view)
+    elif fmt in ("dot", "gv", "svg", "png", "pdf"):
+        text = to_dot(spec, view=args.view)
+    else:
+        print(f"mscheck: error: unknown graph format '{fmt}'; use svg, png, pdf, dot or mmd",
+              file=sys.stderr)
+        return EXIT_ERROR
+    if fmt in ("svg", "png", "pdf"):
+        if not out:
+            print("mscheck: error: -o FILE is needed for svg, png and pdf", file=sys.stderr)
+            return EXIT_ERROR
+        try:
+            render(text, out)
+        except DotNotFound:
+            print("mscheck: error: drawing svg/png needs Graphviz's 'dot' program (apt-get "
+                  "install graphviz); '-o graph.dot' or '--format mmd' need nothing",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        except RuntimeError as exc:
+            print(f"mscheck: error: dot failed: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"wrote {out}", file=sys.stderr)
+        return EXIT_OK
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mscheck", description="Check, prove, measure and draw microservice "
                 "architectures written in .ms files.")
@@ -217,6 +276,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, metavar="SECONDS")
     check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
     check.set_defaults(func=cmd_check)
+
+    metrics = sub.add_parser("metrics", help="cohesion, coupling, granularity metrics and "
+                             "architecture smells")
+    metrics.add_argument("file", metavar="FILE")
+    metrics.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    metrics.add_argument("--const", action="append", metavar="NAME=VALUE")
+    metrics.add_argument("--suggest", action="store_true",
+                         help="suggest a service cut from the components' relations")
+    metrics.add_argument("--fail-on", metavar="SEVERITIES", default="high",
+                         help="smell severities that make the exit code 1 (default: high; "
+                         "'' for none)")
+    metrics.set_defaults(func=cmd_metrics)
+
+    graph = sub.add_parser("graph", help="draw the architecture: svg, png, pdf, dot or mermaid")
+    graph.add_argument("file", metavar="FILE")
+    graph.add_argument("-o", "--output", metavar="OUT", help="out.svg, out.png, out.dot, out.mmd")
+    graph.add_argument("--format", choices=["svg", "png", "pdf", "dot", "mmd"], default=None,
+                       help="default: from the output's suffix, else dot on stdout")
+    graph.add_argument("--view", choices=["services", "contexts", "components", "teams"],
+                       default="services")
+    graph.add_argument("--const", action="append", metavar="NAME=VALUE")
+    graph.set_defaults(func=cmd_graph)
     return p
 
 

@@ -46,6 +46,17 @@ CODES: dict[str, str] = {
     "MS217": "constant override is invalid",
     "MS218": "unsupported construct",
     "MS219": "symmetric context-map relation written with a direction",
+    "MS301": "behaviour communicates over an edge the architecture does not declare",
+    "MS302": "behaviour uses a data store without a declared reads/writes relation",
+    "MS310": "smell: cyclic dependency of synchronous calls",
+    "MS311": "smell: shared persistence",
+    "MS312": "smell: inappropriate intimacy (a service uses another's data)",
+    "MS313": "smell: hub-like service",
+    "MS314": "smell: greedy service",
+    "MS315": "smell: long synchronous call chain",
+    "MS316": "smell: nano-service",
+    "MS317": "smell: distributed monolith",
+    "MS318": "smell: missing API gateway",
 }
 
 

@@ -95,7 +95,7 @@ def suggest_cut(g: nx.MultiDiGraph, seed: int = 0, affinity: float = 1.0,
     ... a.X calls a.Y''', "s.ms"))
     >>> r = suggest_cut(g)
     >>> r["moves"], r["current"]["coupling"], r["suggested"]["coupling"]
-    ([{'component': 'a.Y', 'from': 'a', 'to': 'b'}], 0.7142857142857143, 0.2857142857142857)
+    ([{'component': 'b.Z', 'from': 'b', 'to': 'a'}], 0.7142857142857143, 0.0)
     """
     cg = component_graph(g, affinity)
     current = {n: d["service"] for n, d in cg.nodes(data=True)}

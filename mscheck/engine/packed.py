@@ -55,9 +55,14 @@ class _Poison:
     def _fail(self, *args, **kwargs):
         raise _PoisonRead()
 
+    def __getattr__(self, name):
+        if name.startswith("__"):  # introspection (doctest, inspect) is not a use
+            raise AttributeError(name)
+        raise _PoisonRead()
+
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _fail
     __len__ = __iter__ = __contains__ = __add__ = __radd__ = __sub__ = __rsub__ = _fail
-    __or__ = __ror__ = __and__ = __rand__ = __getitem__ = __getattr__ = _fail
+    __or__ = __ror__ = __and__ = __rand__ = __getitem__ = _fail
     __mul__ = __rmul__ = __neg__ = __index__ = __int__ = _fail
 
 

@@ -1,0 +1,1 @@
+"""Drawings of the architecture: Graphviz DOT, Mermaid, and SVG/PNG through the system ``dot``."""
