@@ -25,7 +25,10 @@ system-deps:
 demo: setup
 	$(BIN)/mscheck lint specs/*/*.ms
 	$(BIN)/mscheck metrics specs/architectures/online_boutique.ms
-	mkdir -p out && $(BIN)/mscheck graph specs/architectures/online_boutique.ms -o out/online_boutique.svg
+	mkdir -p out
+	if command -v dot >/dev/null; then \
+	  $(BIN)/mscheck graph specs/architectures/online_boutique.ms -o out/online_boutique.svg; \
+	else $(BIN)/mscheck graph specs/architectures/online_boutique.ms -o out/online_boutique.dot; fi
 	$(BIN)/mscheck model $(EXAMPLE)
 	$(BIN)/mscheck check $(EXAMPLE)
 	-$(BIN)/mscheck check specs/classic/philosophers.ms

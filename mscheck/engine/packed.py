@@ -621,16 +621,15 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
     path = [target]
     for j in range(level - 1, -1, -1):
         cur = path[-1]
-        members = set(levels[j])
-        parent = None
+        position = {s: n for n, s in enumerate(levels[j])}
+        parent, best = None, None
         for mask, pairs in inverse:
             for k, d in pairs:
                 s = cur ^ d
-                if s & mask == k and s in members:
-                    parent = s
-                    break
-            if parent is not None:
-                break
+                n = position.get(s)
+                # the parent met first in the level: the one breadth-first search records
+                if n is not None and s & mask == k and (best is None or n < best):
+                    parent, best = s, n
         if parent is None:  # pragma: no cover - every state of level j+1 has a parent
             raise AssertionError("broken level structure")
         path.append(parent)
