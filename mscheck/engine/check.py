@@ -28,7 +28,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """
     model = CompiledModel(spec)
-    names = {p.name for p in model.properties()}
+    live = [p for p in spec.properties if p.kind in LIVENESS]
+    names = {p.name for p in model.properties()} | {p.name for p in live}
     selected = None
     if properties:
         unknown = [p for p in properties if p not in names and p != "deadlock_free"]
@@ -37,13 +38,20 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                               f"the spec has {', '.join(sorted(names)) or 'none'}")
         deadlock = deadlock and "deadlock_free" in properties
         selected = [p for p in properties if p in names]
+        live = [p for p in live if p.name in selected]
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread
         previous = None
     packed, why_scalar = None, None
-    if engine in ("auto", "packed") and strategy == "bfs":
+    graph: dict | None = {} if live else None
+    if live and engine == "packed":
+        raise Unsupported("liveness properties are checked by the scalar engine; use "
+                          "--engine scalar or auto")
+    if live:
+        why_scalar = "liveness properties need the state graph"
+    elif engine in ("auto", "packed") and strategy == "bfs":
         from mscheck.engine.packed import NotPackable, PackedModel
 
         try:
@@ -75,7 +83,12 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
             if result is None:
                 result = search(model, strategy=strategy, limits=limits,
                                 check_deadlock=deadlock, keep_going=keep_going,
-                                properties=selected, progress=progress)
+                                properties=selected, progress=progress, graph=graph)
+                if live and result.complete:
+                    _check_liveness(spec, model, result, graph, live)
+                elif live and result.verdict == "ok":
+                    result.verdict = "inconclusive"
+                    result.reason = result.reason or "liveness needs the whole state space"
         except StepError as err:  # an initial value outside its type
             initial_error = err
             result = None
@@ -96,6 +109,97 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     elif why_scalar:
         doc["engine_note"] = f"scalar engine: {why_scalar}"
     return doc
+
+
+LIVENESS = ("leadsto", "eventually", "always_eventually")
+
+
+def _obligations(spec: N.Spec, model: CompiledModel, steps: dict) -> list:
+    """The fairness declarations as obligations over the recorded step ids (see
+    mscheck.engine.liveness: one obligation per service instance)."""
+    from mscheck.engine.liveness import Obligation
+
+    by_actor: dict[str, list[tuple[int, str]]] = {}
+    for sid, (actor, action) in steps.items():
+        by_actor.setdefault(actor, []).append((sid, action))
+    out = []
+    for f in spec.fairness:
+        ref = f.step
+        if ref.kind == "process":
+            ids = frozenset(sid for actor, pairs in by_actor.items()
+                            if actor == ref.owner or actor.startswith(ref.owner + "(")
+                            for sid, _ in pairs)
+            out.append(Obligation(f.strength, ids, ref.owner))
+            continue
+        svc = spec.services[ref.owner]
+        actor_of = model._actor(svc)
+        for inst in model._instances(svc):
+            actor = actor_of(inst)
+            ids = frozenset(sid for sid, action in by_actor.get(actor, ())
+                            if ref.step is None or action == ref.step)
+            label = actor + (f".{ref.step}" if ref.step else "")
+            out.append(Obligation(f.strength, ids, label))
+    return out
+
+
+def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> None:
+    """Search each liveness property's lasso on the recorded graph; add violations."""
+    from mscheck.engine.liveness import Graph, find_lasso
+    from mscheck.engine.model import Violation
+    from mscheck.engine.search import TraceStep
+
+    states = graph["states"]
+    g = Graph(graph["succ"], graph["initial"], graph["parent"])
+    obligations = _obligations(spec, model, graph["steps"])
+    initial = set(g.initial)
+
+    def pred(expr):
+        f = model._cx(expr)
+
+        def holds(v: int) -> bool:
+            try:
+                return bool(f(states[v], {}))
+            except StepError:
+                return False
+        return holds
+
+    for prop in live:
+        if prop.kind == "leadsto":
+            p, q = pred(prop.expr), pred(prop.target)
+        elif prop.kind == "eventually":
+            p, q = (lambda v: v in initial), pred(prop.expr)
+        else:
+            p, q = (lambda v: True), pred(prop.expr)
+        lasso = find_lasso(g, p, q, obligations)
+        if lasso is None:
+            continue
+        steps = lasso.prefix + lasso.cycle
+        trace = [TraceStep(None, states[steps[0][0]])]
+        for (a, _), (b, _) in zip(steps, steps[1:]):
+            step = next((st for st, t in model.successors(states[a]) if t == states[b]), None)
+            trace.append(TraceStep(step, states[b]))
+        if prop.kind == "leadsto":
+            message = (f"liveness {prop.name}: a fair behaviour reaches {_show(prop.expr)} and "
+                       f"then never {_show(prop.target)}")
+        elif prop.kind == "eventually":
+            message = f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} never holds"
+        else:
+            message = (f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} holds "
+                       "only finitely often")
+        if not lasso.cycle:
+            message += " (it ends in a state with no step)"
+        v = Violation("liveness", prop.name, message, None, span=prop.span,
+                      extra={"loop_start": lasso.loop_start})
+        result.violations.append(v)
+        result.traces.append(trace)
+    if result.violations:
+        result.verdict = "violation"
+
+
+def _show(e) -> str:
+    from mscheck.ir.printer import show_expr
+
+    return show_expr(e)
 
 
 def _loc(span) -> dict | None:
@@ -133,6 +237,8 @@ def result_document(spec: N.Spec, model: CompiledModel, r: SearchResult) -> dict
             "failing_step": _step_doc(v.step) if v.step is not None else None,
             "trace": _trace_doc(model, trace),
         })
+        if "loop_start" in v.extra:
+            doc["violations"][-1]["loop_start"] = v.extra["loop_start"]
     return doc
 
 

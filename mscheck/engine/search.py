@@ -80,8 +80,13 @@ def _peak() -> int:
 def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
            check_deadlock: bool = True, keep_going: bool = False,
            properties: list[str] | None = None,
-           progress: Callable[[dict], None] | None = None) -> SearchResult:
-    """Explore every reachable state of ``model``; see the module docstring."""
+           progress: Callable[[dict], None] | None = None,
+           graph: dict | None = None) -> SearchResult:
+    """Explore every reachable state of ``model``; see the module docstring.
+
+    With ``graph`` (a dict), the state graph is recorded for liveness: ``graph["succ"]``
+    (per state, (target, step id) pairs), ``graph["steps"]`` (step id -> (actor, action)),
+    ``graph["states"]``, ``graph["parent"]`` and ``graph["initial"]``."""
     t0 = time.monotonic()
     props = [p for p in model.properties() if properties is None or p.name in properties]
     invariants = [p for p in props if p.kind == "invariant"]
@@ -129,6 +134,8 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 witnessed.add(name)
         return True
 
+    graph_succ: dict[int, list] = {}
+    step_ids: dict[tuple[str, str], int] = {}
     stop = False
     try:
         for s in model.initial_states():
@@ -171,11 +178,20 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                         stop = True
                         break
                 continue
+            edges = None
+            if graph is not None:
+                edges = graph_succ[i] = []
             for step, t in succ:
                 transitions += 1
                 if not model.satisfies_constraints(t):
                     continue
                 j = add(t, i, step, d + 1)
+                if edges is not None:
+                    key = (step.actor, step.action)
+                    sid = step_ids.get(key)
+                    if sid is None:
+                        sid = step_ids[key] = len(step_ids)
+                    edges.append((index[t], sid))
                 if j is None:
                     continue
                 if strategy != "bfs":
@@ -218,6 +234,11 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
         return list(reversed(out))
 
     traces = [trace(v.trace_index) if v.trace_index is not None else [] for v in violations]
+    if graph is not None:
+        graph.update(succ=[graph_succ.get(i, []) for i in range(len(states))],
+                     steps={sid: key for key, sid in step_ids.items()}, states=states,
+                     parent=list(parent), initial=[i for i in range(len(states))
+                                                    if parent[i] < 0])
     if violations:
         verdict = "violation"
     elif reason is not None:

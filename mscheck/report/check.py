@@ -60,9 +60,17 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
             con.print(f"  at {loc['file']}:{loc['line']}:{loc['column']}" +
                       (f": {src}" if src else ""))
         if v["trace"]:
-            con.print(f"  trace ({len(v['trace']) - 1} steps):")
+            loop = v.get("loop_start")
+            kind = "lasso" if loop is not None else "trace"
+            con.print(f"  {kind} ({len(v['trace']) - 1} steps):")
             for item in v["trace"]:
                 _print_step(con, item)
+                if loop is not None and item["step"] == loop:
+                    con.print("       -- the steps below repeat for ever --"
+                              if item["step"] < len(v["trace"]) - 1 else
+                              "       -- and it stays here for ever --")
+            if loop is not None and loop < len(v["trace"]) - 1:
+                con.print(f"       -- back to step {loop} --")
         fs = v.get("failing_step")
         if fs:
             params = ", ".join(f"{k}={x}" for k, x in fs["params"].items())

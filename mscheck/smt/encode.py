@@ -1,0 +1,947 @@
+"""The service layer of the IR as a symbolic transition system over Z3 terms.
+
+A *state copy* maps every state component to one Z3 constant: a variable of a service (an
+array indexed by the replica domain for a replicated service), a shared variable, and the
+contents of each buffered channel instance (``set``/``log``: a set of messages; ``bag(k)``: a
+count per message and a size; ``fifo(k)``: a length and ``k`` slots). Steps are encoded as
+in :mod:`mscheck.engine.compile`: a step is one action (with its parameters) or one handler
+(with the message it takes) of one service instance; the body runs atomically; a send to a
+full ``fifo``/``bag`` blocks the whole step; ``choose`` and parameters are existentials.
+
+Encoding choices that keep every answer sound:
+
+- integers are Z3 integers; the declared range of a variable is *not* assumed (a value
+  leaving its range is an error in the checker, so assuming it could hide a violation);
+- atoms are integer codes; an atom-typed variable is assumed to hold a value of its type in
+  every state (an assignment outside it is an error in the checker, so no state escapes);
+- a set of model values that the spec never names one by one becomes an uninterpreted sort,
+  so a proof covers every number of elements;
+- a failing ``assert`` blocks the step (the checker stops there with an error);
+- anything else not handled raises :class:`Unsupported`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, Callable
+
+import z3
+
+from mscheck.ir import nodes as N
+from mscheck.ir import types as T
+from mscheck.ir.evaluate import FMap, MsgVal, Record, default_value, show_value, type_values
+from mscheck.ir.walk import walk
+
+__all__ = ["Unsupported", "Encoder", "StepDef", "StateVar"]
+
+
+class Unsupported(Exception):
+    """A construct the prover does not encode yet: the answer is 'unknown', never 'proved'."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+    def where(self) -> str:
+        s = self.span
+        if s is None:
+            return self.message
+        line = getattr(s, "line", None)
+        return f"{self.message} (line {line})" if line else self.message
+
+
+@dataclass
+class StateVar:
+    key: tuple
+    label: str  # as the checker names the slot
+    sort: Any
+    type: T.Type | None  # IR type of the value (per instance for replicated variables)
+    kind: str  # var | rvar | set | bagcnt | bagsize | fifolen | fifoslot
+    owner: str | None = None
+    extra: Any = None  # replica domain values / channel index / slot number
+
+
+@dataclass
+class StepDef:
+    label: str  # "Service.name"
+    service: str
+    name: str
+    kind: str  # action | handler
+    param_names: list[str]
+    build: Callable  # (pre, tag) -> (paths, params)  paths: list[(pc list, post dict)]
+    node: Any = None
+
+
+@dataclass
+class _Path:
+    pc: list
+    st: dict
+    env: dict
+
+
+class Encoder:
+    """Encodes one spec; see the module docstring."""
+
+    def __init__(self, spec: N.Spec, concrete_consts: bool = False):
+        self.spec = spec
+        self.concrete = concrete_consts
+        self._fresh_n = 0
+        self.fresh_vars: list = []  # every existential made (for CHC rules)
+        self._sorts: dict = {}
+        self._tuples: dict = {}
+        if spec.init is not None or spec.processes:
+            raise Unsupported("processes (pi-calculus terms) are not encoded for proofs yet",
+                              None)
+        self._choose_usorts()
+        atoms = sorted(a for a in spec.atoms if a not in self._uvalues)
+        self.atom_code = {a: i for i, a in enumerate(atoms)}
+        self.code_atom = {i: a for a, i in self.atom_code.items()}
+        self._make_msgs()
+        self.consts: dict[str, Any] = {}
+        self.const_syms: list = []
+        self.axioms: list = []
+        self._make_consts()
+        self.vars: list[StateVar] = []
+        self._layout()
+        self.steps: list[StepDef] = []
+        self._make_steps()
+
+    # ------------------------------------------------------------ sorts
+    def _choose_usorts(self) -> None:
+        self.usorts: dict[str, Any] = {}
+        self._uvalues: set[str] = set()
+        mv_types = {n: t for n, t in self.spec.types.items()
+                    if isinstance(t, T.AtomT) and t.model_values and t.values}
+        named: set[str] = set()
+        roots: list = []
+        for svc in self.spec.services.values():
+            roots += [svc.actions, svc.handlers, svc.end_when]
+            roots += [v.init for v in svc.vars]
+            for v in svc.vars:
+                if v.init is None:
+                    for n, t in mv_types.items():
+                        if _mentions(v.type, n):
+                            named.add(n)
+        roots += [v.init for v in self.spec.shared_vars.values()]
+        for v in self.spec.shared_vars.values():
+            if v.init is None:
+                for n, t in mv_types.items():
+                    if _mentions(v.type, n):
+                        named.add(n)
+        roots += [p.expr for p in self.spec.properties]
+        roots += [p.target for p in self.spec.properties if p.target is not None]
+        roots += [c.init for c in self.spec.channels.values()]
+        roots += [c.where for c in self.spec.constants.values() if c.where is not None]
+        for node in walk(roots):
+            if isinstance(node, N.Lit) and isinstance(node.value, str):
+                for n, t in mv_types.items():
+                    if node.value in t.values:
+                        named.add(n)
+            if isinstance(node, N.Call) and node.func in ("card", "min", "max"):
+                for n in mv_types:
+                    if _mentions(node.args[0].type, n):
+                        named.add(n)
+        for ch in self.spec.channels.values():
+            for _, d in ch.indices:
+                for n in mv_types:
+                    if _mentions(d.type, n):
+                        named.add(n)
+        for n, t in mv_types.items():
+            if n not in named:
+                self.usorts[n] = z3.DeclareSort(n)
+                self._uvalues.update(t.values)
+
+    def is_usort_type(self, t) -> bool:
+        return isinstance(t, T.AtomT) and t.model_values and t.name in self.usorts
+
+    def sort(self, t: T.Type):
+        key = t
+        if key in self._sorts:
+            return self._sorts[key]
+        s = self._sort(t)
+        self._sorts[key] = s
+        return s
+
+    def _sort(self, t: T.Type):
+        if isinstance(t, T.BoolT):
+            return z3.BoolSort()
+        if isinstance(t, T.IntT):
+            return z3.IntSort()
+        if isinstance(t, T.AtomT):
+            if self.is_usort_type(t):
+                return self.usorts[t.name]
+            if t.values and any(v in self._uvalues for v in t.values):
+                raise Unsupported(f"atom type {T.show(t)} mixes model values with other atoms")
+            return z3.IntSort()
+        if isinstance(t, T.SetT):
+            return z3.ArraySort(self.sort(t.elem), z3.BoolSort())
+        if isinstance(t, T.MapT):
+            return z3.ArraySort(self.sort(t.key), self.sort(t.value))
+        if isinstance(t, T.MsgT):
+            if self.Msg is None:
+                raise Unsupported("a message type without declared messages")
+            return self.Msg
+        if isinstance(t, (T.RecordT, T.TupleT)):
+            return self._tuple_sort(t)
+        raise Unsupported(f"values of type {T.show(t)} are not encoded for proofs yet")
+
+    def _tuple_sort(self, t):
+        names = [n for n, _ in t.fields] if isinstance(t, T.RecordT) else \
+            [f"_{i + 1}" for i in range(len(t.elems))]
+        types = [f for _, f in t.fields] if isinstance(t, T.RecordT) else list(t.elems)
+        dt = z3.Datatype(f"Tup{len(self._tuples)}")
+        dt.declare("mk", *[(f"t{len(self._tuples)}{n}", self.sort(ft))
+                           for n, ft in zip(names, types)])
+        s = dt.create()
+        self._tuples[t] = (s, names, types)
+        return s
+
+    def _tuple_parts(self, t):
+        self.sort(t)
+        return self._tuples[t]
+
+    def _make_msgs(self) -> None:
+        self.Msg = None
+        if not self.spec.messages:
+            return
+        dt = z3.Datatype("Msg")
+        for m in self.spec.messages.values():
+            for _, ft in m.fields:
+                if isinstance(ft, T.MsgT):
+                    raise Unsupported(f"message {m.name} carries a message", m.span)
+            dt.declare(m.name, *[(f"{m.name}_{n}", self.sort(ft)) for n, ft in m.fields])
+        self.Msg = dt.create()
+        self.msg_ctor = {}
+        for m, msg in self.spec.messages.items():
+            c = getattr(self.Msg, m)
+            self.msg_ctor[m] = c if msg.fields else (lambda c: lambda: c)(c)
+        self.msg_is = {m: getattr(self.Msg, "is_" + m) for m in self.spec.messages}
+        self.msg_acc = {m.name: [self.Msg.accessor(i, j) for j in range(len(m.fields))]
+                        for i, m in enumerate(self.spec.messages.values())}
+        # constructor order in the datatype follows declaration order
+        for i, m in enumerate(self.spec.messages.values()):
+            assert self.Msg.constructor(i).name() == m.name
+
+    # ------------------------------------------------------------ values
+    def atom(self, a: str, t=None):
+        if t is not None and self.is_usort_type(t):
+            raise Unsupported(f"model value {a} is named individually")
+        if a not in self.atom_code:
+            raise Unsupported(f"atom {a} is not known")
+        return z3.IntVal(self.atom_code[a])
+
+    def pyz(self, v, t: T.Type):
+        """A Python value of type ``t`` as a Z3 term."""
+        if isinstance(t, T.BoolT):
+            return z3.BoolVal(bool(v))
+        if isinstance(t, T.IntT):
+            return z3.IntVal(int(v))
+        if isinstance(t, T.AtomT):
+            return self.atom(v, t)
+        if isinstance(t, T.SetT):
+            if self.is_usort_type(t.elem):
+                if frozenset(v) == frozenset(t.elem.values):
+                    return z3.K(self.sort(t.elem), z3.BoolVal(True))
+                if not v:
+                    return z3.K(self.sort(t.elem), z3.BoolVal(False))
+                raise Unsupported("a set naming model values one by one")
+            arr = z3.K(self.sort(t.elem), z3.BoolVal(False))
+            for x in sorted(v, key=repr):
+                arr = z3.Store(arr, self.pyz(x, t.elem), z3.BoolVal(True))
+            return arr
+        if isinstance(t, T.MapT):
+            items = v.items
+            if not items:
+                raise Unsupported("an empty map")
+            arr = z3.K(self.sort(t.key), self.pyz(items[0][1], t.value))
+            for k, x in items:
+                arr = z3.Store(arr, self.pyz(k, t.key), self.pyz(x, t.value))
+            return arr
+        if isinstance(t, T.RecordT):
+            s, names, types = self._tuple_parts(t)
+            d = dict(v.fields)
+            return s.mk(*[self.pyz(d[n], ft) for n, ft in zip(names, types)])
+        if isinstance(t, T.TupleT):
+            s, names, types = self._tuple_parts(t)
+            return s.mk(*[self.pyz(x, ft) for x, ft in zip(v, types)])
+        if isinstance(t, T.MsgT):
+            m = self.spec.messages[v.name]
+            return self.msg_ctor[v.name](*[self.pyz(a, ft) for a, (_, ft) in
+                                           zip(v.args, m.fields)])
+        raise Unsupported(f"values of type {T.show(t)} are not encoded for proofs yet")
+
+    def _make_consts(self) -> None:
+        for name, c in self.spec.constants.items():
+            symbolic = c.symbolic and (not self.concrete or c.value is None)
+            if symbolic:
+                sym = z3.Const(name, self.sort(c.type))
+                self.consts[name] = sym
+                self.const_syms.append((name, sym, c.type))
+            else:
+                if c.value is None:
+                    raise Unsupported(f"constant {name} has no value", c.span)
+                self.consts[name] = self.pyz(c.value, c.type)
+        for name, c in self.spec.constants.items():
+            if c.where is not None and name in dict((n, s) for n, s, _ in self.const_syms):
+                self.axioms.append(self.expr(c.where, {}, {}))
+
+    # ------------------------------------------------------------ layout
+    def _layout(self) -> None:
+        for v in self.spec.shared_vars.values():
+            self.vars.append(StateVar(("v", None, v.name), v.name, self.sort(v.type), v.type,
+                                      "var"))
+        for svc in self.spec.services.values():
+            if svc.crashable:
+                raise Unsupported(f"service {svc.name} is crashable: crashes are not encoded "
+                                  "for proofs yet", svc.span)
+            for v in svc.vars:
+                if svc.index is None:
+                    self.vars.append(StateVar(("v", svc.name, v.name), f"{svc.name}.{v.name}",
+                                              self.sort(v.type), v.type, "var", svc.name))
+                else:
+                    isort = self.sort(svc.index[1].type.elem)
+                    self.vars.append(StateVar(("v", svc.name, v.name), f"{svc.name}.{v.name}",
+                                              z3.ArraySort(isort, self.sort(v.type)), v.type,
+                                              "rvar", svc.name, svc))
+        for ch in self.spec.channels.values():
+            if ch.flags:
+                raise Unsupported(f"channel {ch.name} is {', '.join(ch.flags)}: fault flags are "
+                                  "not encoded for proofs yet", ch.span)
+            if ch.kind == "sync":
+                raise Unsupported(f"channel {ch.name} is synchronous: rendezvous is not encoded "
+                                  "for proofs yet", ch.span)
+            esort = self.sort(ch.payload)
+            for idx in product(*ch.index_values):
+                label = ch.name + "".join(f"[{show_value(i)}]" for i in idx)
+                base = ("c", ch.name, idx)
+                if ch.kind in ("set", "log"):
+                    self.vars.append(StateVar(base, label, z3.ArraySort(esort, z3.BoolSort()),
+                                              ch.payload, "set", None, ch))
+                elif ch.kind == "bag":
+                    self.vars.append(StateVar(base + ("cnt",), label + "#count",
+                                              z3.ArraySort(esort, z3.IntSort()), ch.payload,
+                                              "bagcnt", None, ch))
+                    self.vars.append(StateVar(base + ("size",), label + "#size", z3.IntSort(),
+                                              None, "bagsize", None, ch))
+                else:
+                    self.vars.append(StateVar(base + ("len",), label + "#len", z3.IntSort(),
+                                              None, "fifolen", None, ch))
+                    for i in range(ch.capacity):
+                        self.vars.append(StateVar(base + (i,), f"{label}#{i}", esort,
+                                                  ch.payload, "fifoslot", None, ch))
+        self.var_by_key = {v.key: v for v in self.vars}
+
+    def copy(self, tag: str) -> dict:
+        """A fresh copy of the state: one Z3 constant per component."""
+        return {v.key: z3.Const(f"{v.label}@{tag}", v.sort) for v in self.vars}
+
+    def fresh(self, name: str, sort):
+        self._fresh_n += 1
+        c = z3.Const(f"{name}!{self._fresh_n}", sort)
+        self.fresh_vars.append(c)
+        return c
+
+    # ------------------------------------------------------------ state facts
+    def type_ok(self, st: dict):
+        """Atom-typed variables hold values of their types (see the module docstring)."""
+        out = []
+        for v in self.vars:
+            if v.kind not in ("var", "rvar") or not isinstance(v.type, T.AtomT):
+                continue
+            if self.is_usort_type(v.type) or not v.type.values:
+                continue
+            codes = [self.atom(a) for a in v.type.values]
+            if v.kind == "var":
+                out.append(z3.Or([st[v.key] == c for c in codes]))
+            else:
+                svc = v.extra
+                dom = svc.index_values
+                if dom is not None and not self.is_usort_type(svc.index[1].type.elem):
+                    et = svc.index[1].type.elem
+                    for i in dom:
+                        x = z3.Select(st[v.key], self.pyz(i, et))
+                        out.append(z3.Or([x == c for c in codes]))
+        for v in self.vars:
+            if v.kind == "fifolen":
+                out.append(z3.And(st[v.key] >= 0, st[v.key] <= v.extra.capacity))
+            elif v.kind == "bagsize":
+                out.append(z3.And(st[v.key] >= 0, st[v.key] <= v.extra.capacity))
+        return z3.And(out) if out else z3.BoolVal(True)
+
+    def init(self, st: dict):
+        """The initial-state predicate over a state copy."""
+        out = []
+        for v in self.spec.shared_vars.values():
+            out.append(self._init_var(v, st[("v", None, v.name)], st, {}))
+        for svc in self.spec.services.values():
+            for v in svc.vars:
+                cur = st[("v", svc.name, v.name)]
+                if svc.index is None:
+                    out.append(self._init_var(v, cur, st, {}))
+                else:
+                    iname, dom = svc.index
+                    et = dom.type.elem
+                    x = z3.Const(f"{iname}!init", self.sort(et))
+                    body = self._init_var(v, z3.Select(cur, x), st, {iname: x})
+                    if self.is_usort_type(et):
+                        out.append(z3.ForAll([x], body))
+                    else:
+                        for i in svc.index_values:
+                            out.append(z3.substitute(body, (x, self.pyz(i, et))))
+        for v in self.vars:
+            if v.kind == "set":
+                ch = v.extra
+                if ch.init is not None:
+                    env = {n: self.pyz(i, d.type.elem) for (n, d), i in
+                           zip(ch.indices, v.key[2])}
+                    out.append(st[v.key] == self.expr(ch.init, st, env))
+                else:
+                    out.append(st[v.key] == z3.K(v.sort.domain(), z3.BoolVal(False)))
+            elif v.kind in ("bagsize", "fifolen"):
+                if v.extra.init is not None:
+                    raise Unsupported(f"initial contents of {v.extra.kind} channel "
+                                      f"{v.extra.name}", v.extra.span)
+                out.append(st[v.key] == 0)
+            elif v.kind == "bagcnt":
+                out.append(st[v.key] == z3.K(v.sort.domain(), z3.IntVal(0)))
+        for c in self.spec.properties_of("constraint"):
+            raise Unsupported("'constraint' bounds exploration; a proof ignores no state",
+                              c.span)
+        return z3.And(out + [self.type_ok(st)])
+
+    def _init_var(self, v: N.Var, cur, st, env):
+        if v.init is None:
+            try:
+                val = default_value(v.type, self.spec.messages)
+            except Exception as exc:  # noqa: BLE001 - reported as unsupported
+                raise Unsupported(f"{v.name}: {exc}", v.span) from None
+            return cur == self.pyz(val, v.type)
+        if v.init_kind == "choice":
+            return self.member(cur, v.init, st, env)
+        return cur == self.expr_as(v.init, v.type, st, env)
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: N.Expr, st: dict, env: dict):
+        m = getattr(self, "_x_" + type(e).__name__, None)
+        if m is None:
+            raise Unsupported(f"expression {type(e).__name__} is not encoded for proofs yet",
+                              e.span)
+        return m(e, st, env)
+
+    def expr_as(self, e: N.Expr, t: T.Type, st: dict, env: dict):
+        """``e`` where a value of type ``t`` is expected (gives ``{}`` its element sort)."""
+        if isinstance(e, N.SetLit) and not e.elems and isinstance(t, T.SetT):
+            return z3.K(self.sort(t.elem), z3.BoolVal(False))
+        return self.expr(e, st, env)
+
+    def _x_Lit(self, e, st, env):
+        v = e.value
+        if isinstance(v, bool):
+            return z3.BoolVal(v)
+        if isinstance(v, int):
+            return z3.IntVal(v)
+        if isinstance(v, str) and isinstance(e.type, T.AtomT):
+            return self.atom(v, e.type)
+        raise Unsupported(f"literal {v!r} is not encoded for proofs yet", e.span)
+
+    def _x_ConstRef(self, e, st, env):
+        return self.consts[e.name]
+
+    def _x_Local(self, e, st, env):
+        if e.name not in env:
+            raise Unsupported(f"name {e.name} is not bound here", e.span)
+        return env[e.name]
+
+    def _x_VarRef(self, e, st, env):
+        cur = st[("v", e.owner, e.var)]
+        if e.index is not None:
+            return z3.Select(cur, self.expr(e.index, st, env))
+        return cur
+
+    def _x_TypeSet(self, e, st, env):
+        t = e.of
+        if self.is_usort_type(t) or isinstance(t, (T.BoolT, T.MsgT)) or \
+                (isinstance(t, T.IntT) and t.lo is None):
+            return z3.K(self.sort(t), z3.BoolVal(True))
+        return self.pyz(frozenset(type_values(t, self.spec.messages)), T.SetT(t))
+
+    def _x_Unary(self, e, st, env):
+        x = self.expr(e.operand, st, env)
+        return z3.Not(x) if e.op == "not" else -x
+
+    def _x_BoolOp(self, e, st, env):
+        xs = [self.expr(o, st, env) for o in e.operands]
+        return z3.And(xs) if e.op == "and" else z3.Or(xs)
+
+    def _x_Binary(self, e, st, env):
+        op = e.op
+        if op in ("in", "notin"):
+            r = self.member(self.expr(e.left, st, env), e.right, st, env)
+            return r if op == "in" else z3.Not(r)
+        if op == "..":
+            lo, hi = self.expr(e.left, st, env), self.expr(e.right, st, env)
+            x = z3.Int(f"x!{id(e)}")
+            return z3.Lambda([x], z3.And(lo <= x, x <= hi))
+        a = self.expr_as(e.left, e.right.type, st, env)
+        b = self.expr_as(e.right, e.left.type, st, env)
+        if op == "=>":
+            return z3.Implies(a, b)
+        if op == "<=>":
+            return a == b
+        if op == "==":
+            return a == b
+        if op == "!=":
+            return a != b
+        if op in ("<", "<=", ">", ">="):
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        if op in ("+", "-", "*"):
+            return {"+": a + b, "-": a - b, "*": a * b}[op]
+        if op in ("div", "mod"):
+            # Z3's div/mod round towards minus infinity for positive divisors, as Python does;
+            # a zero divisor is an error in the checker: any value over-approximates it.
+            return a / b if op == "div" else a % b
+        if op == "union":
+            return z3.SetUnion(a, b)
+        if op == "inter":
+            return z3.SetIntersect(a, b)
+        if op == "minus":
+            return z3.SetDifference(a, b)
+        if op == "subset":
+            return z3.IsSubset(a, b)
+        raise Unsupported(f"operator {op} is not encoded for proofs yet", e.span)
+
+    def _x_Ite(self, e, st, env):
+        return z3.If(self.expr(e.cond, st, env), self.expr(e.then, st, env),
+                     self.expr(e.orelse, st, env))
+
+    def domain(self, d: N.Expr, st, env):
+        """A binder's domain: ('finite', [terms]) or ('sym', sort, membership function)."""
+        if isinstance(d, N.SetLit):
+            return "finite", [self.expr(x, st, env) for x in d.elems]
+        t = d.type.elem if isinstance(d.type, T.SetT) else None
+        if isinstance(d, N.TypeSet) and not self.is_usort_type(d.of):
+            try:
+                return "finite", [self.pyz(v, d.of) for v in
+                                  type_values(d.of, self.spec.messages)]
+            except Exception:  # noqa: BLE001 - infinite: symbolic below
+                pass
+        if isinstance(d, N.Binary) and d.op == "..":
+            lo = z3.simplify(self.expr(d.left, st, env))
+            hi = z3.simplify(self.expr(d.right, st, env))
+            if z3.is_int_value(lo) and z3.is_int_value(hi) and \
+                    hi.as_long() - lo.as_long() <= 64:
+                return "finite", [z3.IntVal(i) for i in range(lo.as_long(), hi.as_long() + 1)]
+            return "sym", z3.IntSort(), lambda x: z3.And(lo <= x, x <= hi)
+        if isinstance(d, N.ConstRef) and t is not None and not self.is_usort_type(t):
+            c = self.spec.constants[d.name]
+            if c.value is not None and not (c.symbolic and d.name in
+                                            {n for n, _, _ in self.const_syms}):
+                return "finite", [self.pyz(v, t) for v in sorted(c.value, key=repr)]
+        if t is None:
+            raise Unsupported(f"cannot range over {T.show(d.type)}", d.span)
+        s = self.expr(d, st, env)
+        return "sym", self.sort(t), lambda x: z3.Select(s, x)
+
+    def member(self, x, d: N.Expr, st, env):
+        dom = self.domain(d, st, env)
+        if dom[0] == "finite":
+            return z3.Or([x == v for v in dom[1]]) if dom[1] else z3.BoolVal(False)
+        return dom[2](x)
+
+    def _x_Quant(self, e, st, env):
+        return self._quant(e.kind, list(e.vars), e.body, st, env)
+
+    def _quant(self, kind, vars_, body, st, env):
+        if not vars_:
+            return self.expr(body, st, env)
+        (name, d), rest = vars_[0], vars_[1:]
+        dom = self.domain(d, st, env)
+        if dom[0] == "finite":
+            parts = [self._quant(kind, rest, body, st, {**env, name: v}) for v in dom[1]]
+            if kind == "forall":
+                return z3.And(parts) if parts else z3.BoolVal(True)
+            return z3.Or(parts) if parts else z3.BoolVal(False)
+        _, sort, mem = dom
+        self._fresh_n += 1
+        x = z3.Const(f"{name}!q{self._fresh_n}", sort)
+        inner = self._quant(kind, rest, body, st, {**env, name: x})
+        if kind == "forall":
+            return z3.ForAll([x], z3.Implies(mem(x), inner))
+        return z3.Exists([x], z3.And(mem(x), inner))
+
+    def _x_SetLit(self, e, st, env):
+        et = e.type.elem
+        arr = z3.K(self.sort(et), z3.BoolVal(False))
+        for x in e.elems:
+            arr = z3.Store(arr, self.expr(x, st, env), z3.BoolVal(True))
+        return arr
+
+    def _x_SetFilter(self, e, st, env):
+        et = e.type.elem
+        self._fresh_n += 1
+        x = z3.Const(f"{e.var}!f{self._fresh_n}", self.sort(et))
+        return z3.Lambda([x], z3.And(self.member(x, e.domain, st, env),
+                                     self.expr(e.pred, st, {**env, e.var: x})))
+
+    def _x_SetMap(self, e, st, env):
+        self._fresh_n += 1
+        y = z3.Const(f"y!m{self._fresh_n}", self.sort(e.type.elem))
+        body = N.Binary(T.BOOL, op="==", left=N.Local(e.expr.type, name="__y"), right=e.expr)
+        return z3.Lambda([y], self._quant("exists", list(e.vars), body, st, {**env, "__y": y}))
+
+    def _x_RecordLit(self, e, st, env):
+        s, names, types = self._tuple_parts(e.type)
+        d = {n: x for n, x in e.fields}
+        return s.mk(*[self.expr(d[n], st, env) for n in names])
+
+    def _x_TupleLit(self, e, st, env):
+        s, _, _ = self._tuple_parts(e.type)
+        return s.mk(*[self.expr(x, st, env) for x in e.elems])
+
+    def _x_MapLit(self, e, st, env):
+        self._fresh_n += 1
+        k = z3.Const(f"{e.var}!k{self._fresh_n}", self.sort(e.type.key))
+        return z3.Lambda([k], self.expr(e.body, st, {**env, e.var: k}))
+
+    def _x_Index(self, e, st, env):
+        bt = e.base.type
+        base = self.expr(e.base, st, env)
+        if isinstance(bt, T.MapT):
+            return z3.Select(base, self.expr(e.index, st, env))
+        if isinstance(bt, T.TupleT) and isinstance(e.index, N.Lit):
+            s, _, _ = self._tuple_parts(bt)
+            return s.accessor(0, e.index.value - 1)(base)
+        raise Unsupported(f"indexing a {T.show(bt)} is not encoded for proofs yet", e.span)
+
+    def _x_Field(self, e, st, env):
+        bt = e.base.type
+        base = self.expr(e.base, st, env)
+        if isinstance(bt, T.MsgT):
+            name = bt.variants[0]
+            pos = [n for n, _ in self.spec.messages[name].fields].index(e.name)
+            return self.msg_acc[name][pos](base)
+        if isinstance(bt, T.RecordT):
+            s, names, _ = self._tuple_parts(bt)
+            return s.accessor(0, names.index(e.name))(base)
+        raise Unsupported(f"field of a {T.show(bt)}", e.span)
+
+    def _x_Update(self, e, st, env):
+        base = self.expr(e.base, st, env)
+        return self._update(base, e.base.type, list(e.path), self.expr(e.value, st, env),
+                            st, env)
+
+    def _update(self, cur, t, path, value, st, env):
+        if not path:
+            return value
+        step, rest = path[0], path[1:]
+        if step.field is not None and isinstance(t, T.RecordT):
+            s, names, types = self._tuple_parts(t)
+            args = [s.accessor(0, i)(cur) for i in range(len(names))]
+            i = names.index(step.field)
+            args[i] = self._update(args[i], types[i], rest, value, st, env)
+            return s.mk(*args)
+        if step.index is not None and isinstance(t, T.MapT):
+            k = self.expr(step.index, st, env)
+            return z3.Store(cur, k, self._update(z3.Select(cur, k), t.value, rest, value,
+                                                 st, env))
+        raise Unsupported(f"updating a {T.show(t)} is not encoded for proofs yet")
+
+    def _x_MsgLit(self, e, st, env):
+        return self.msg_ctor[e.name](*[self.expr(a, st, env) for a in e.args])
+
+    def _x_LetE(self, e, st, env):
+        return self.expr(e.body, st, {**env, e.name: self.expr(e.value, st, env)})
+
+    def _x_Call(self, e, st, env):
+        f = e.func
+        if f in ("pending", "len") and isinstance(e.args[0].type, T.ChanT):
+            return self._chan_call(f, e.args[0], st, env)
+        args = [self.expr(a, st, env) for a in e.args]
+        if f == "abs":
+            return z3.If(args[0] >= 0, args[0], -args[0])
+        if f == "card":
+            at = e.args[0].type
+            try:
+                vals = type_values(at.elem, self.spec.messages)
+            except Exception:  # noqa: BLE001
+                raise Unsupported("card of a set over an infinite type", e.span) from None
+            return z3.Sum([z3.If(z3.Select(args[0], self.pyz(v, at.elem)), 1, 0)
+                           for v in vals]) if vals else z3.IntVal(0)
+        raise Unsupported(f"{f}(...) is not encoded for proofs yet", e.span)
+
+    # ------------------------------------------------------------ channels
+    def chan_instances(self, ce: N.Expr, st, env):
+        """[(condition, channel, index tuple)] for a channel expression."""
+        if not isinstance(ce, N.ChanVal):
+            raise Unsupported("channels as values are not encoded for proofs yet", ce.span)
+        ch = self.spec.channels[ce.channel]
+        if not ce.indices:
+            return [(z3.BoolVal(True), ch, ())]
+        xs = [self.expr(i, st, env) for i in ce.indices]
+        out = []
+        for idx in product(*ch.index_values):
+            cond = z3.simplify(z3.And([x == self.pyz(v, d.type.elem) for x, v, (_, d) in
+                                       zip(xs, idx, ch.indices)]))
+            if not z3.is_false(cond):
+                out.append((cond, ch, idx))
+        return out
+
+    def _chan_call(self, f, ce, st, env):
+        insts = self.chan_instances(ce, st, env)
+        vals = []
+        for cond, ch, idx in insts:
+            base = ("c", ch.name, idx)
+            esort = self.sort(ch.payload)
+            if ch.kind in ("set", "log"):
+                if f == "len":
+                    raise Unsupported("len of a set or log channel is not encoded yet", ce.span)
+                v = st[base]
+            elif ch.kind == "bag":
+                if f == "len":
+                    v = st[base + ("size",)]
+                else:
+                    m = z3.Const(f"m!p{id(ch)}", esort)
+                    v = z3.Lambda([m], st[base + ("cnt",)][m] > 0)
+            else:
+                n = st[base + ("len",)]
+                if f == "len":
+                    v = n
+                else:
+                    m = z3.Const(f"m!p{id(ch)}", esort)
+                    v = z3.Lambda([m], z3.Or([z3.And(n > i, st[base + (i,)] == m)
+                                              for i in range(ch.capacity)]))
+            vals.append((cond, v))
+        out = vals[-1][1]
+        for cond, v in reversed(vals[:-1]):
+            out = z3.If(cond, v, out)
+        return out
+
+    def _send(self, path: _Path, ce, payload) -> list[_Path]:
+        out = []
+        msg = self.expr(payload, path.st, path.env)
+        for cond, ch, idx in self.chan_instances(ce, path.st, path.env):
+            st = dict(path.st)
+            pc = path.pc + [cond]
+            base = ("c", ch.name, idx)
+            if ch.kind in ("set", "log"):
+                st[base] = z3.Store(st[base], msg, z3.BoolVal(True))
+            elif ch.kind == "bag":
+                size, cnt = st[base + ("size",)], st[base + ("cnt",)]
+                pc.append(size < ch.capacity)
+                st[base + ("cnt",)] = z3.Store(cnt, msg, cnt[msg] + 1)
+                st[base + ("size",)] = size + 1
+            else:
+                n = st[base + ("len",)]
+                pc.append(n < ch.capacity)
+                for i in range(ch.capacity):
+                    st[base + (i,)] = z3.If(n == i, msg, st[base + (i,)])
+                st[base + ("len",)] = n + 1
+            out.append(_Path(pc, st, path.env))
+        return out
+
+    def _receive(self, st, ch, idx, tag):
+        """(condition, message, state after taking it) for one channel instance."""
+        base = ("c", ch.name, idx)
+        esort = self.sort(ch.payload)
+        st = dict(st)
+        if ch.kind == "fifo":
+            n = st[base + ("len",)]
+            m = st[base + (0,)]
+            for i in range(ch.capacity - 1):
+                st[base + (i,)] = st[base + (i + 1,)]
+            # the vacated last slot keeps its old value (it is beyond the length)
+            st[base + ("len",)] = n - 1
+            return n > 0, m, st
+        m = self.fresh(f"msg_{ch.name}@{tag}", esort)
+        if ch.kind == "bag":
+            cnt = st[base + ("cnt",)]
+            st[base + ("cnt",)] = z3.Store(cnt, m, cnt[m] - 1)
+            st[base + ("size",)] = st[base + ("size",)] - 1
+            return cnt[m] > 0, m, st
+        cond = z3.Select(st[base], m)
+        if ch.kind == "set":
+            st[base] = z3.Store(st[base], m, z3.BoolVal(False))
+        return cond, m, st
+
+    def _match(self, pattern: N.Pattern, payload_t, m, env):
+        env = dict(env)
+        conds = []
+        if pattern.message is not None:
+            if not isinstance(payload_t, T.MsgT):
+                return None
+            conds.append(self.msg_is[pattern.message](m))
+            for j, (n, _) in enumerate(pattern.vars):
+                if n != "_":
+                    env[n] = self.msg_acc[pattern.message][j](m)
+        elif pattern.whole:
+            n = pattern.vars[0][0]
+            if n != "_":
+                env[n] = m
+        else:
+            if not isinstance(payload_t, T.TupleT):
+                raise Unsupported("a tuple pattern on a non-tuple channel")
+            s, _, _ = self._tuple_parts(payload_t)
+            for j, (n, _) in enumerate(pattern.vars):
+                if n != "_":
+                    env[n] = s.accessor(0, j)(m)
+        return conds, env
+
+    # ------------------------------------------------------------ statements
+    def block(self, stmts, paths: list[_Path]) -> list[_Path]:
+        for s in stmts:
+            nxt = []
+            for p in paths:
+                nxt.extend(self.stmt(s, p))
+            paths = nxt
+        return paths
+
+    def stmt(self, s: N.Stmt, p: _Path) -> list[_Path]:
+        if isinstance(s, N.SkipS):
+            return [p]
+        if isinstance(s, N.LetS):
+            return [_Path(p.pc, p.st, {**p.env, s.name: self.expr(s.value, p.st, p.env)})]
+        if isinstance(s, N.AssertS):
+            return [_Path(p.pc + [self.expr(s.cond, p.st, p.env)], p.st, p.env)]
+        if isinstance(s, N.Assign):
+            t = s.target
+            key = ("v", t.owner, t.var)
+            st = dict(p.st)
+            vt = self._var_type(t.owner, t.var)
+            value = self.expr_as(s.value, t.type, p.st, p.env)
+            if t.index is not None:
+                i = self.expr(t.index, p.st, p.env)
+                new = self._update(z3.Select(st[key], i), vt, list(t.path), value, p.st, p.env)
+                st[key] = z3.Store(st[key], i, new)
+            else:
+                st[key] = self._update(st[key], vt, list(t.path), value, p.st, p.env)
+            return [_Path(p.pc, st, p.env)]
+        if isinstance(s, N.Send):
+            return self._send(p, s.channel, s.payload)
+        if isinstance(s, N.IfS):
+            out = []
+            negs: list = []
+            for c, body in s.branches:
+                cz = self.expr(c, p.st, p.env)
+                out += self.block(body, [_Path(p.pc + negs + [cz], p.st, p.env)])
+                negs = negs + [z3.Not(cz)]
+            out += self.block(s.orelse, [_Path(p.pc + negs, p.st, p.env)])
+            return out
+        if isinstance(s, N.ChooseS):
+            env = dict(p.env)
+            pc = list(p.pc)
+            for name, d in s.vars:
+                x = self.fresh(f"{name}@{self._tag}", self.sort(d.type.elem))
+                pc.append(self.member(x, d, p.st, env))
+                env[name] = x
+            if s.cond is not None:
+                pc.append(self.expr(s.cond, p.st, env))
+            res = self.block(s.body, [_Path(pc, p.st, env)])
+            return [_Path(r.pc, r.st, p.env) for r in res]
+        raise Unsupported(f"statement {type(s).__name__} is not encoded for proofs yet", s.span)
+
+    def _var_type(self, owner, var) -> T.Type:
+        if owner is None:
+            return self.spec.shared_vars[var].type
+        for v in self.spec.services[owner].vars:
+            if v.name == var:
+                return v.type
+        raise KeyError(var)
+
+    # ------------------------------------------------------------ steps
+    def _make_steps(self) -> None:
+        for svc in self.spec.services.values():
+            for a in svc.actions:
+                self.steps.append(StepDef(f"{svc.name}.{a.name}", svc.name, a.name, "action",
+                                          self._pnames(svc, a.params),
+                                          self._builder(svc, a, None), a))
+            for h in svc.handlers:
+                self.steps.append(StepDef(f"{svc.name}.{h.name}", svc.name, h.name, "handler",
+                                          self._pnames(svc, h.params),
+                                          self._builder(svc, a=None, h=h), h))
+        # check every step encodes (raises Unsupported early)
+        pre = self.copy("check")
+        for sd in self.steps:
+            sd.build(pre, "check")
+
+    @staticmethod
+    def _pnames(svc, params):
+        names = [n for n, _ in params]
+        return ([svc.index[0]] if svc.index is not None else []) + names
+
+    def _builder(self, svc: N.Service, a: N.Action | None, h: N.Handler | None):
+        node = a if a is not None else h
+
+        def build(pre: dict, tag: str):
+            self._tag = tag
+            env: dict = {}
+            pc: list = []
+            params: dict = {}
+            if svc.index is not None:
+                iname, dom = svc.index
+                x = self.fresh(f"{iname}@{tag}", self.sort(dom.type.elem))
+                if not self.is_usort_type(dom.type.elem):
+                    pc.append(z3.Or([x == self.pyz(v, dom.type.elem) for v in
+                                     svc.index_values]))
+                env[iname] = x
+                params[iname] = (x, dom.type.elem)
+            for name, d in node.params:
+                x = self.fresh(f"{name}@{tag}", self.sort(d.type.elem))
+                pc.append(self.member(x, d, pre, env))
+                env[name] = x
+                params[name] = (x, d.type.elem)
+            if a is not None:
+                if a.guard is not None:
+                    pc.append(self.expr(a.guard, pre, env))
+                paths = self.block(a.body, [_Path(pc, pre, env)])
+            else:
+                paths = []
+                for cond, ch, idx in self.chan_instances(h.channel, pre, env):
+                    if ch.kind == "sync":
+                        raise Unsupported("sync channels", ch.span)
+                    rc, m, st = self._receive(pre, ch, idx, tag)
+                    matched = self._match(h.pattern, ch.payload, m, env)
+                    if matched is None:
+                        continue
+                    conds, henv = matched
+                    hpc = pc + [cond, rc] + conds
+                    if h.guard is not None:
+                        hpc.append(self.expr(h.guard, pre, henv))
+                    params[f"msg:{ch.name}"] = (m, ch.payload)
+                    paths += self.block(h.body, [_Path(hpc, st, henv)])
+            return [(p.pc, p.st) for p in paths], params
+        return build
+
+    def transition(self, sd: StepDef, pre: dict, post: dict, tag: str):
+        """The formula of one step from ``pre`` to ``post``, and its parameter terms."""
+        paths, params = sd.build(pre, tag)
+        disj = []
+        for pc, st in paths:
+            disj.append(z3.And(pc + [post[k] == st[k] for k in post]))
+        return (z3.Or(disj) if disj else z3.BoolVal(False)), params
+
+    def property(self, name: str):
+        for p in self.spec.properties:
+            if p.name == name and p.kind == "invariant":
+                return p
+        raise KeyError(name)
+
+    def holds(self, prop: N.Property, st: dict):
+        return self.expr(prop.expr, st, {})
+
+
+def _mentions(t: T.Type, name: str) -> bool:
+    if isinstance(t, T.AtomT):
+        return t.name == name and t.model_values
+    for sub in getattr(t, "__dict__", {}).values():
+        if isinstance(sub, T.Type) and _mentions(sub, name):
+            return True
+        if isinstance(sub, tuple):
+            for x in sub:
+                if isinstance(x, T.Type) and _mentions(x, name):
+                    return True
+                if isinstance(x, tuple) and any(isinstance(y, T.Type) and _mentions(y, name)
+                                                for y in x):
+                    return True
+    return False
