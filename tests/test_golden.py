@@ -84,7 +84,8 @@ def test_every_lint_code_has_a_golden_file():
     shown = set()
     for exp in GOLDEN.glob("*.expect"):
         shown |= set(re.findall(r"(?:error|warning|note)\[(MS\d{3})\]", exp.read_text()))
-    assert set(CODES) - NOT_FROM_A_SPEC - shown == set()
+    lint_codes = {c for c in CODES if not c.startswith("MS3")}  # MS3xx: `mscheck metrics`
+    assert lint_codes - NOT_FROM_A_SPEC - shown == set()
     assert shown <= set(CODES)
 
 

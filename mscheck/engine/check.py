@@ -22,12 +22,13 @@ __all__ = ["check_spec", "result_document"]
 def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                deadlock: bool = True, keep_going: bool = False,
                properties: list[str] | None = None,
-               progress: Callable[[dict], None] | None = None, engine: str = "auto") -> dict:
+               progress: Callable[[dict], None] | None = None, engine: str = "auto",
+               faults: bool = True, max_faults: int | None = None) -> dict:
     """Check ``spec``; returns the result document (see module docstring).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """
-    model = CompiledModel(spec)
+    model = CompiledModel(spec, faults=faults, max_faults=max_faults)
     live = [p for p in spec.properties if p.kind in LIVENESS]
     names = {p.name for p in model.properties()} | {p.name for p in live}
     selected = None

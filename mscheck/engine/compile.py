@@ -47,8 +47,12 @@ def _key(v):
 class CompiledModel:
     """A spec compiled for explicit-state search (see the module docstring)."""
 
-    def __init__(self, spec: N.Spec):
+    def __init__(self, spec: N.Spec, faults: bool = True, max_faults: int | None = None):
+        """``faults``: explore the fault flags of channels and crashable services (False:
+        check as if none were set). ``max_faults``: at most this many faults per run."""
         self.spec = spec
+        self.faults = faults
+        self.max_faults = max_faults
         self.consts = {n: c.value for n, c in spec.constants.items()}
         for n, c in spec.constants.items():
             if c.value is None:
@@ -93,21 +97,30 @@ class CompiledModel:
                 label = ch.name + "".join(f"[{show_value(i)}]" for i in idx)
                 slots[idx] = self._add_slot(label, None)
             self.chan_slot[ch.name] = slots
+        self.up_slot: dict[tuple[str, Any], int] = {}
+        self.fault_slot: int | None = None
+        if self.faults:
+            for svc in self.spec.services.values():
+                if svc.crashable:
+                    for idx in (svc.index_values if svc.index_values is not None else (None,)):
+                        label = svc.name + (f"[{show_value(idx)}]" if idx is not None else "")
+                        self.up_slot[(svc.name, idx)] = self._add_slot(f"{label}.up", T.BOOL)
+            has_faults = self.up_slot or any(ch.flags for ch in self.spec.channels.values())
+            if has_faults and self.max_faults is not None:
+                self.fault_slot = self._add_slot("faults", T.IntT(0, self.max_faults))
         self.procs = None
         if self.spec.init is not None:
             from mscheck.engine.procs import Processes
 
             self.procs = Processes(self, self.spec, self._add_slot("processes", None))
 
+    @property
+    def has_faults(self) -> bool:
+        return self.faults and (bool(self.up_slot) or any(
+            ch.flags for ch in self.spec.channels.values()))
+
     def _unsupported(self) -> None:
-        for ch in self.spec.channels.values():
-            if ch.flags:
-                raise Unsupported(f"channel {ch.name} is {', '.join(ch.flags)}: fault flags are "
-                                  "not explored by 'check' yet", ch.span)
         for svc in self.spec.services.values():
-            if svc.crashable:
-                raise Unsupported(f"service {svc.name} is crashable: crashes are not explored by "
-                                  "'check' yet", svc.span)
             for v in svc.vars:
                 if not T.is_finite(v.type) and not isinstance(v.type, (T.IntT, T.SeqT, T.SetT,
                                                                         T.MapT, T.StrT)):
@@ -495,6 +508,10 @@ class CompiledModel:
                 raise StepError("range", f"sending {show_value(msg)} on {cid.name}: {bad}", span)
             if ch.kind == "sync":
                 # Rendezvous: the receiving handler runs as part of this same step.
+                if self.faults and "lossy" in ch.flags and self._fault_allowed(w):
+                    lost = list(w)
+                    self._count_fault(lost)
+                    k(lost, env, msgs + (("lost", show_value(cid), show_value(msg)),))
                 return self._rendezvous(w, env, msgs + label, k, cid, msg)
             if not self._deliver(w, cid, msg, span):
                 return None  # full: the sender blocks (backpressure)
@@ -556,6 +573,8 @@ class CompiledModel:
             self.procs.receivers_for(w, cid, msg, k, env, msgs)
         for h in self._receivers.get(cid.name, ()):
             for henv in h["instances"]:
+                if self.up_slot and not self._is_up(w, h["service"], henv):
+                    continue
                 if h["chan"](w, henv) != cid:
                     continue
                 bound = self._match(h["pattern"], msg, henv)
@@ -664,6 +683,12 @@ class CompiledModel:
                                         ch.span)
                 for st in states:
                     st[slot] = contents
+        for slot in self.up_slot.values():
+            for st in states:
+                st[slot] = True
+        if self.fault_slot is not None:
+            for st in states:
+                st[self.fault_slot] = 0
         if self.procs is not None:
             for st in states:
                 st[self.procs.slot] = self.procs.initial(st)
@@ -705,11 +730,108 @@ class CompiledModel:
         for st in self.steps:
             for inst in st["instances"]:
                 self._step_into(out, state, st, inst)
+        if self.has_faults:
+            self._fault_steps(state, out)
         if self.procs is not None:
             if len(out):
                 out[:] = [(step, self.procs.renumber(t)) for step, t in out]
             self.procs.successors(state, out)
         return out
+
+    # ------------------------------------------------------------ faults
+    def _fault_allowed(self, state) -> bool:
+        return self.fault_slot is None or state[self.fault_slot] < self.max_faults
+
+    def _count_fault(self, w: list) -> None:
+        if self.fault_slot is not None:
+            w[self.fault_slot] += 1
+
+    def _fault_steps(self, state, out: list) -> None:
+        """The network's faults (lose, duplicate, reorder a message) and crashes and
+        restarts of crashable services, each one step of its own."""
+        allowed = self._fault_allowed(state)
+        for name, slots in self.chan_slot.items():
+            ch = self.chan_kind[name]
+            if not ch.flags or not allowed:
+                continue
+            for idx, slot in slots.items():
+                contents = state[slot]
+                label = name + "".join(f"[{show_value(i)}]" for i in idx)
+                for action, new, msg in self._channel_faults(ch, contents):
+                    w = list(state)
+                    w[slot] = new
+                    self._count_fault(w)
+                    out.append((Step("network", action, (("channel", label),),
+                                     ((action, label, show_value(msg)),), "fault"), tuple(w)))
+        for (service, idx), slot in self.up_slot.items():
+            svc = self.spec.services[service]
+            env = {svc.index[0]: idx} if svc.index else {}
+            actor = self._actor(svc)(env)
+            if state[slot]:
+                if not allowed:
+                    continue
+                w = list(state)
+                w[slot] = False
+                for v in svc.vars:  # volatile state is lost: a canonical placeholder
+                    if not v.durable:
+                        w[self._var_slot_of(service, v.name, idx)] = self._initial_values(
+                            state, v, env)[0]
+                self._count_fault(w)
+                out.append((Step(actor, "crash", kind="fault"), tuple(w)))
+            else:
+                restarts = [list(state)]
+                for v in svc.vars:
+                    if v.durable:
+                        continue
+                    i = self._var_slot_of(service, v.name, idx)
+                    nxt = []
+                    for w in restarts:
+                        for value in self._initial_values(w, v, env):
+                            w2 = list(w)
+                            w2[i] = value
+                            nxt.append(w2)
+                    restarts = nxt
+                for w in restarts:
+                    w[slot] = True
+                    out.append((Step(actor, "restart", kind="fault"), tuple(w)))
+
+    def _var_slot_of(self, service, var, idx) -> int:
+        slot = self.var_slot[(service, var)]
+        return slot if isinstance(slot, int) else slot[idx]
+
+    def _initial_values(self, state, v: N.Var, env) -> list:
+        if v.init is None:
+            return [default_value(v.type, self.spec.messages)]
+        f = self._cx(v.init)
+        if v.init_kind == "choice":
+            return sorted(f(state, env), key=_key)
+        return [f(state, env)]
+
+    @staticmethod
+    def _channel_faults(ch: N.Channel, contents):
+        """(action, new contents, message) for each fault the channel's flags allow."""
+        seen = set()
+        if "lossy" in ch.flags:
+            items = list(enumerate(contents)) if isinstance(contents, tuple) else [
+                (None, m) for m in sorted(contents, key=_key)]
+            for i, m in items:
+                if ("lose", m) in seen and ch.kind != "fifo":
+                    continue
+                seen.add(("lose", m))
+                new = contents[:i] + contents[i + 1:] if i is not None else contents - {m}
+                yield "lose", new, m
+        if "duplicating" in ch.flags and ch.kind in ("fifo", "bag") and (
+                ch.capacity is None or len(contents) < ch.capacity):
+            for i, m in enumerate(contents):
+                if ch.kind == "bag" and i and contents[i - 1] == m:
+                    continue
+                new = contents[:i + 1] + (m,) + contents[i + 1:]
+                yield "duplicate", new, m
+        if "reordering" in ch.flags and ch.kind == "fifo":
+            for i in range(len(contents) - 1):
+                if contents[i] != contents[i + 1]:
+                    new = contents[:i] + (contents[i + 1], contents[i]) + contents[i + 2:]
+                    yield "reorder", new, contents[i]
 
     def step_successors(self, state, st: dict, inst: dict) -> list:
         """The successors by one step (an action or handler of one service instance)."""
@@ -717,7 +839,16 @@ class CompiledModel:
         self._step_into(out, state, st, inst)
         return out
 
+    def _is_up(self, state, service: str, inst: dict) -> bool:
+        if not self.up_slot:
+            return True
+        svc = self.spec.services[service]
+        slot = self.up_slot.get((service, inst[svc.index[0]] if svc.index else None))
+        return slot is None or state[slot]
+
     def _step_into(self, out, state, st, inst) -> None:
+        if self.up_slot and not self._is_up(state, st["service"], inst):
+            return  # a crashed instance takes no step until it restarts
         guard, body, actor = st["guard"], st["body"], st["actor"]
         pnames = st["param_names"]
         for env in st["params"](state, inst):

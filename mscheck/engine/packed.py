@@ -188,6 +188,8 @@ class PackedModel:
             raise NotPackable("the spec has pi-calculus processes")
         if model.constraints:
             raise NotPackable("the spec has state constraints")
+        if model.has_faults:
+            raise NotPackable("faults are explored by the scalar engine")
         self.max_table = max_table
         self.domains: list[list] = []
         self.index: list[dict] = []

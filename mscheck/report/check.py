@@ -92,14 +92,18 @@ def _print_step(con: Console, item: dict) -> None:
     con.print(f"  {item['step']:>3}. {item['actor']}.{item['action']}"
               + (f"({params})" if params else ""))
     for m in item["messages"]:
-        arrow = "!" if m["direction"] == "send" else "?"
-        con.print(f"         {m['channel']}{arrow}{m['message']}")
+        con.print(f"         {_message(m)}")
     for k, x in item["changes"].items():
         con.print(f"         {k} := {x}")
 
 
-def _service_of(actor: str) -> str:
-    return actor
+def _message(m: dict) -> str:
+    """``ch!msg`` for a send, ``ch?msg`` for a receive, ``ch: lose msg`` for a fault."""
+    if m["direction"] == "send":
+        return f"{m['channel']}!{m['message']}"
+    if m["direction"] == "recv":
+        return f"{m['channel']}?{m['message']}"
+    return f"{m['channel']}: {m['direction']} {m['message']}"
 
 
 def sequence_chart(trace: list[dict], width: int = 14) -> str:
@@ -118,8 +122,7 @@ def sequence_chart(trace: list[dict], width: int = 14) -> str:
         cells = ["|".center(w) for _ in actors]
         label = item["action"]
         if item["messages"]:
-            m = item["messages"][0]
-            label = f"{m['channel']}{'!' if m['direction'] == 'send' else '?'}{m['message']}"
+            label = _message(item["messages"][0])
         cells[col] = ("*" + label)[: w - 1].center(w)
         rows.append("".join(cells) + f"  {item['step']}. {item['actor']}.{item['action']}")
     return "\n".join(r.rstrip() for r in rows)
