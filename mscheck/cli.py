@@ -163,7 +163,8 @@ def cmd_check(args) -> int:
     try:
         doc = check_spec(spec, strategy=args.strategy, limits=limits,
                          deadlock=not args.no_deadlock, keep_going=args.keep_going,
-                         properties=args.property, progress=report, engine=args.engine)
+                         properties=args.property, progress=report, engine=args.engine,
+                         faults=args.faults != "none", max_faults=args.max_faults)
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""
@@ -236,6 +237,29 @@ def cmd_graph(args) -> int:
     return EXIT_OK
 
 
+def cmd_prove(args) -> int:
+    from mscheck.report.prove import prove_exit_code, render_prove_text
+    from mscheck.smt import prove_spec
+
+    spec, _ = _load_reporting(args)
+    if spec is None:
+        return EXIT_ERROR
+    using = tuple(u.strip() for u in args.using.split(",") if u.strip()) if args.using else ()
+    names = {p.name for p in spec.properties if p.kind == "invariant"}
+    for name in ([args.property] if args.property else []) + list(using):
+        if name not in names:
+            print(f"mscheck: error: no invariant named '{name}'; the spec has "
+                  f"{', '.join(sorted(names)) or 'none'}", file=sys.stderr)
+            return EXIT_ERROR
+    doc = prove_spec(spec, property=args.property, method=args.method, depth=args.depth,
+                     timeout=args.timeout, using=using)
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render_prove_text(doc))
+    return prove_exit_code(doc)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mscheck", description="Check, prove, measure and draw microservice "
                 "architectures written in .ms files.")
@@ -271,11 +295,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--engine", choices=["auto", "packed", "scalar"], default="auto",
                        help="packed integer states with transition tables (auto: when the spec "
                        "allows), or the general scalar engine")
+    check.add_argument("--faults", choices=["all", "none"], default="all",
+                       help="explore lossy/duplicating/reordering channels and crashes (all), "
+                       "or check as if no fault flag were set (none)")
+    check.add_argument("--max-faults", type=int, metavar="K",
+                       help="at most K faults (losses, duplicates, reorders, crashes) per run")
     check.add_argument("--max-states", type=int, metavar="N")
     check.add_argument("--max-depth", type=int, metavar="N")
     check.add_argument("--timeout", type=float, metavar="SECONDS")
     check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
     check.set_defaults(func=cmd_check)
+
+    prove = sub.add_parser("prove", help="prove invariants for every instance with Z3: "
+                           "induction, BMC, k-induction, PDR")
+    prove.add_argument("file", metavar="FILE")
+    prove.add_argument("--property", metavar="NAME", help="prove this invariant (default: the "
+                       "spec's 'prove' declarations)")
+    prove.add_argument("--using", metavar="H1,H2", help="helper invariants for --property")
+    prove.add_argument("--method", choices=["auto", "inductive", "bmc", "kind", "pdr"],
+                       default="auto")
+    prove.add_argument("--depth", type=int, default=10, metavar="K",
+                       help="bound for bmc and k-induction (default 10)")
+    prove.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="per property (default 30)")
+    prove.add_argument("--format", choices=["text", "json"], default="text")
+    prove.add_argument("--const", action="append", metavar="NAME=VALUE")
+    prove.set_defaults(func=cmd_prove)
 
     metrics = sub.add_parser("metrics", help="cohesion, coupling, granularity metrics and "
                              "architecture smells")

@@ -344,8 +344,9 @@ class Encoder:
         return c
 
     # ------------------------------------------------------------ state facts
-    def type_ok(self, st: dict):
-        """Atom-typed variables hold values of their types (see the module docstring)."""
+    def type_ok(self, st: dict, quantified: bool = True):
+        """Atom-typed variables hold values of their types (see the module docstring); with
+        ``quantified``, also those of replicas over an uninterpreted sort."""
         out = []
         for v in self.vars:
             if v.kind not in ("var", "rvar") or not isinstance(v.type, T.AtomT):
@@ -363,6 +364,10 @@ class Encoder:
                     for i in dom:
                         x = z3.Select(st[v.key], self.pyz(i, et))
                         out.append(z3.Or([x == c for c in codes]))
+                elif quantified:
+                    i = z3.Const(f"i!ok{len(out)}", self.sort(svc.index[1].type.elem))
+                    x = z3.Select(st[v.key], i)
+                    out.append(z3.ForAll([i], z3.Or([x == c for c in codes])))
         for v in self.vars:
             if v.kind == "fifolen":
                 out.append(z3.And(st[v.key] >= 0, st[v.key] <= v.extra.capacity))

@@ -462,7 +462,7 @@ def _pdr(enc: Encoder, prop: N.Property, clock: _Clock):
     rule(z3.And(enc.axioms + [enc.init(s0)]), head(s0))
     for i, sd in enumerate(enc.steps):
         tr, _ = enc.transition(sd, s0, s1, f"p.{i}")
-        rule(z3.And(head(s0), enc.type_ok(s1), tr), head(s1))
+        rule(z3.And(head(s0), enc.type_ok(s1, quantified=False), tr), head(s1))
     rule(z3.And(head(s0), z3.Not(enc.holds(prop, s0))), err())
     try:
         r = fp.query(err())
