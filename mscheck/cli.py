@@ -164,7 +164,8 @@ def cmd_check(args) -> int:
         doc = check_spec(spec, strategy=args.strategy, limits=limits,
                          deadlock=not args.no_deadlock, keep_going=args.keep_going,
                          properties=args.property, progress=report, engine=args.engine,
-                         faults=args.faults != "none", max_faults=args.max_faults)
+                         faults=args.faults != "none", max_faults=args.max_faults,
+                         coverage=args.coverage)
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""
@@ -300,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "or check as if no fault flag were set (none)")
     check.add_argument("--max-faults", type=int, metavar="K",
                        help="at most K faults (losses, duplicates, reorders, crashes) per run")
+    check.add_argument("--coverage", action="store_true",
+                       help="after the check, how often each action and handler was enabled "
+                       "and taken; flags those never taken")
     check.add_argument("--max-states", type=int, metavar="N")
     check.add_argument("--max-depth", type=int, metavar="N")
     check.add_argument("--timeout", type=float, metavar="SECONDS")

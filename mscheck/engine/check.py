@@ -23,35 +23,39 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                deadlock: bool = True, keep_going: bool = False,
                properties: list[str] | None = None,
                progress: Callable[[dict], None] | None = None, engine: str = "auto",
-               faults: bool = True, max_faults: int | None = None) -> dict:
+               faults: bool = True, max_faults: int | None = None,
+               coverage: bool = False) -> dict:
     """Check ``spec``; returns the result document (see module docstring).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """
     model = CompiledModel(spec, faults=faults, max_faults=max_faults)
     live = [p for p in spec.properties if p.kind in LIVENESS]
-    names = {p.name for p in model.properties()} | {p.name for p in live}
+    if spec.progress and (not properties or "progress" in properties):
+        live.append(None)  # the livelock check: a cycle without progress
+    names = {p.name for p in model.properties()} | {p.name for p in live if p is not None}
     selected = None
     if properties:
-        unknown = [p for p in properties if p not in names and p != "deadlock_free"]
+        unknown = [p for p in properties if p not in names and p not in ("deadlock_free",
+                                                                              "progress")]
         if unknown:
             raise Unsupported(f"no invariant or reachable property named {', '.join(unknown)}; "
                               f"the spec has {', '.join(sorted(names)) or 'none'}")
         deadlock = deadlock and "deadlock_free" in properties
         selected = [p for p in properties if p in names]
-        live = [p for p in live if p.name in selected]
+        live = [p for p in live if p is None or p.name in selected]
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread
         previous = None
     packed, why_scalar = None, None
-    graph: dict | None = {} if live else None
+    graph: dict | None = {} if live or coverage else None
     if live and engine == "packed":
         raise Unsupported("liveness properties are checked by the scalar engine; use "
                           "--engine scalar or auto")
-    if live:
-        why_scalar = "liveness properties need the state graph"
+    if live or coverage:
+        why_scalar = "liveness, livelock and coverage need the state graph"
     elif engine in ("auto", "packed") and strategy == "bfs":
         from mscheck.engine.packed import NotPackable, PackedModel
 
@@ -104,6 +108,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                 "message": initial_error.message,
                                 "location": _loc(initial_error.span), "trace": []}]}
     doc = result_document(spec, model, result)
+    if coverage and graph:
+        doc["coverage"] = _coverage(spec, graph)
     doc["engine"] = "packed" if packed is not None else "scalar"
     if packed is not None:
         doc["state_bits"] = packed.bits
@@ -147,7 +153,6 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
     """Search each liveness property's lasso on the recorded graph; add violations."""
     from mscheck.engine.liveness import Graph, find_lasso
     from mscheck.engine.model import Violation
-    from mscheck.engine.search import TraceStep
 
     states = graph["states"]
     g = Graph(graph["succ"], graph["initial"], graph["parent"])
@@ -165,6 +170,9 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         return holds
 
     for prop in live:
+        if prop is None:
+            _check_livelock(spec, model, result, graph, g, obligations)
+            continue
         if prop.kind == "leadsto":
             p, q = pred(prop.expr), pred(prop.target)
         elif prop.kind == "eventually":
@@ -174,11 +182,7 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         lasso = find_lasso(g, p, q, obligations)
         if lasso is None:
             continue
-        steps = lasso.prefix + lasso.cycle
-        trace = [TraceStep(None, states[steps[0][0]])]
-        for (a, _), (b, _) in zip(steps, steps[1:]):
-            step = next((st for st, t in model.successors(states[a]) if t == states[b]), None)
-            trace.append(TraceStep(step, states[b]))
+        trace = _lasso_trace(model, states, lasso)
         if prop.kind == "leadsto":
             message = (f"liveness {prop.name}: a fair behaviour reaches {_show(prop.expr)} and "
                        f"then never {_show(prop.target)}")
@@ -195,6 +199,59 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         result.traces.append(trace)
     if result.violations:
         result.verdict = "violation"
+
+
+def _lasso_trace(model, states, lasso) -> list:
+    from mscheck.engine.search import TraceStep
+
+    steps = lasso.prefix + lasso.cycle
+    trace = [TraceStep(None, states[steps[0][0]])]
+    for (a, _), (b, _) in zip(steps, steps[1:]):
+        step = next((st for st, t in model.successors(states[a]) if t == states[b]), None)
+        trace.append(TraceStep(step, states[b]))
+    return trace
+
+
+def _check_livelock(spec, model, result, graph, g, obligations) -> None:
+    """``progress`` declarations: a fair cycle that takes no progress step is a livelock."""
+    from mscheck.engine.liveness import find_livelock
+    from mscheck.engine.model import Violation
+
+    wanted = []
+    for ref in spec.progress:
+        for sid, (actor, action) in graph["steps"].items():
+            base = actor.split("[", 1)[0].split("(", 1)[0]
+            if base == ref.owner and (ref.step is None or action == ref.step):
+                wanted.append(sid)
+    lasso = find_livelock(g, frozenset(wanted), obligations)
+    if lasso is None:
+        return
+    names = ", ".join(f"{r.owner}.{r.step}" if r.step else r.owner for r in spec.progress)
+    result.violations.append(Violation(
+        "livelock", "progress", f"livelock: a fair cycle that never takes a progress step "
+        f"({names})", None, span=spec.progress[0].span,
+        extra={"loop_start": lasso.loop_start}))
+    result.traces.append(_lasso_trace(model, graph["states"], lasso))
+    result.verdict = "violation"
+
+
+def _coverage(spec, graph) -> dict:
+    """Per service step: in how many states it was enabled and how often it was taken."""
+    enabled: dict[tuple[str, str], set] = {}
+    taken: dict[tuple[str, str], int] = {}
+    for v, edges in enumerate(graph["succ"]):
+        for _w, sid in edges:
+            actor, action = graph["steps"][sid]
+            key = (actor.split("[", 1)[0].split("(", 1)[0], action)
+            enabled.setdefault(key, set()).add(v)
+            taken[key] = taken.get(key, 0) + 1
+    out = {}
+    for svc in spec.services.values():
+        for name in [a.name for a in svc.actions] + [h.name for h in svc.handlers]:
+            key = (svc.name, name)
+            out[f"{svc.name}.{name}"] = {"enabled_states": len(enabled.get(key, ())),
+                                         "taken": taken.get(key, 0)}
+    return out
 
 
 def _show(e) -> str:

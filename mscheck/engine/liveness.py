@@ -31,7 +31,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-__all__ = ["Graph", "Obligation", "find_lasso", "Lasso"]
+__all__ = ["Graph", "Obligation", "find_lasso", "find_livelock", "Lasso"]
 
 
 @dataclass
@@ -106,23 +106,27 @@ def _sccs(nodes: set[int], succ) -> list[list[int]]:
     return out
 
 
-def _is_cycle(comp: list[int], succ, nodes: set[int]) -> bool:
-    if len(comp) > 1:
-        return True
+def _is_cycle(comp: list[int], succ, full, stutter: bool) -> bool:
     v = comp[0]
-    return not succ[v] or any(w == v for w, _ in succ[v])  # a self-loop, or stuttering end
+    if len(comp) > 1 or any(w == v for w, _ in succ[v]):
+        return True
+    return stutter and not full[v]  # a state with no step at all stutters for ever
 
 
-def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation]) -> set[int] | None:
-    """The states of a fair cycle inside ``comp``, or None (Streett-style refinement)."""
+def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation], full=None,
+               stutter: bool = True) -> set[int] | None:
+    """The states of a fair cycle inside ``comp``, or None (Streett-style refinement).
+
+    ``succ`` gives the cycles; ``full`` (default ``succ``) the steps enabled in a state."""
+    full = succ if full is None else full
     pending = [comp]
     while pending:
         nodes = pending.pop()
         for scc in _sccs(nodes, succ):
             sset = set(scc)
-            if not _is_cycle(scc, succ, sset):
+            if not _is_cycle(scc, succ, full, stutter):
                 continue
-            if len(scc) == 1 and not succ[scc[0]]:
+            if len(scc) == 1 and not full[scc[0]]:
                 return sset  # a terminal state: it stutters, nothing is enabled
             taken = {sid for v in scc for w, sid in succ[v] if w in sset}
             bad_strong = None
@@ -130,7 +134,7 @@ def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation]) -> set[i
             for ob in obligations:
                 if ob.steps & taken:
                     continue
-                enabled = [v for v in scc if any(sid in ob.steps for _, sid in succ[v])]
+                enabled = [v for v in scc if any(sid in ob.steps for _, sid in full[v])]
                 if ob.strength == "weak":
                     if len(enabled) == len(scc):
                         fair = False  # enabled in every state, never taken
@@ -176,6 +180,20 @@ def find_lasso(graph: Graph, p: Callable[[int], bool], q: Callable[[int], bool],
     prefix += to_core[1:]
     entry = prefix[-1][0]
     cycle = _fair_cycle(succ, entry, core, obligations)
+    return Lasso(prefix, len(prefix) - 1, cycle)
+
+
+def find_livelock(graph: Graph, progress: frozenset[int],
+                  obligations: Sequence[Obligation]) -> Lasso | None:
+    """A fair reachable cycle that takes no progress step (SPIN's non-progress cycle)."""
+    quiet = [[(w, sid) for w, sid in edges if sid not in progress] for edges in graph.succ]
+    reachable = set(range(len(graph.succ)))
+    core = _fair_core(reachable, quiet, obligations, full=graph.succ, stutter=False)
+    if core is None:
+        return None
+    entry = _nearest(graph, core, core)
+    prefix = _path_from_initial(graph, entry)
+    cycle = _fair_cycle(quiet, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 

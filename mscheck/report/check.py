@@ -47,6 +47,17 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
     stats.add_row("peak memory", _mem(doc.get("peak_memory")))
     con.print(stats)
 
+    cov = doc.get("coverage")
+    if cov:
+        table = Table(title="coverage", title_justify="left")
+        table.add_column("step")
+        table.add_column("enabled in states", justify="right")
+        table.add_column("taken", justify="right")
+        for name, c in cov.items():
+            flag = "  never taken" if not c["taken"] else ""
+            table.add_row(name + flag, f"{c['enabled_states']:,}", f"{c['taken']:,}")
+        con.print(table)
+
     lines = source.splitlines() if source else []
     for n, v in enumerate(doc["violations"], 1):
         con.print()
