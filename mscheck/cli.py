@@ -42,6 +42,74 @@ def _load(path: str, consts: dict[str, str]):
     return lower(parse(text, path), consts, text), text
 
 
+MACHINE_FORMATS = ("json", "sarif", "junit", "github")
+
+
+def _outputs(args) -> list[tuple[str, str]]:
+    """``--output FORMAT=FILE`` pairs (several reporters in one run)."""
+    out = []
+    for item in getattr(args, "output", None) or []:
+        fmt, sep, path = item.partition("=")
+        if not sep or not path:
+            raise SpecError([Diagnostic("MS217", f"--output {item}: write FORMAT=FILE, for "
+                                        "example sarif=results.sarif")])
+        out.append((fmt.strip(), path.strip()))
+    return out
+
+
+def _render(fmt: str, command: str, doc: dict, spec, text_fn, args) -> str:
+    """One document in one format: text (the command's own), json, sarif, junit, github,
+    mermaid (check traces) or html."""
+    if fmt == "text":
+        return text_fn(doc)
+    if fmt == "json":
+        return json.dumps(doc, indent=2)
+    if fmt == "mermaid":
+        from mscheck.report.mermaid import trace_to_mermaid
+
+        return "\n\n".join(trace_to_mermaid(v, spec) for v in doc.get("violations", []))
+    if fmt == "html":
+        from mscheck.report.html import to_html
+
+        return to_html(spec, **{f"{command}_doc": doc})
+    from mscheck.report import results
+
+    if command == "check":
+        rr = results.from_check(doc, spec, deadlock=not getattr(args, "no_deadlock", False),
+                                properties=getattr(args, "property", None))
+    elif command == "prove":
+        rr = results.from_prove(doc, spec)
+    else:
+        rr = results.from_metrics(doc, spec)
+    if fmt == "sarif":
+        from mscheck.report.sarif import to_sarif
+
+        return json.dumps(to_sarif([rr]), indent=2)
+    if fmt == "junit":
+        from mscheck.report.junit import to_junit
+
+        return to_junit([rr])
+    from mscheck.report.github import to_github
+
+    return to_github([rr])
+
+
+def _emit_files(args, command: str, doc: dict, spec, text_fn) -> None:
+    """Write each ``--output FORMAT=FILE``."""
+    for fmt, path in _outputs(args):
+        text = _render(fmt, command, doc, spec, text_fn, args)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+
+
+def _emit(args, command: str, doc: dict, spec, text_fn) -> None:
+    """Print the document in ``--format`` and write each ``--output FORMAT=FILE``."""
+    _emit_files(args, command, doc, spec, text_fn)
+    text = _render(args.format, command, doc, spec, text_fn, args)
+    if text:
+        print(text)
+
+
 def _load_reporting(args):
     """Load ``args.file`` with ``args.const``; on a spec error print it and return None."""
     from mscheck.lang.parser import read_source
@@ -172,10 +240,8 @@ def cmd_check(args) -> int:
         print(f"{where}inconclusive: {exc}", file=sys.stderr)
         return EXIT_INCONCLUSIVE
     finish()
-    if args.format == "json":
-        print(json.dumps(doc, indent=2))
-    else:
-        print(render_check(doc, source, color=sys.stdout.isatty()))
+    _emit(args, "check", doc, spec,
+          lambda d: render_check(d, source, color=sys.stdout.isatty()))
     return {"ok": EXIT_OK, "violation": EXIT_VIOLATION}.get(doc["verdict"], EXIT_INCONCLUSIVE)
 
 
@@ -187,14 +253,26 @@ def cmd_metrics(args) -> int:
     if spec is None:
         return EXIT_ERROR
     doc = metrics_document(spec, suggest=args.suggest)
-    if args.format == "json":
-        print(json.dumps(doc, indent=2))
-    elif args.format == "csv":
+    if args.format == "csv":
         print(render_metrics_csv(doc), end="")
+        _emit_files(args, "metrics", doc, spec, render_metrics_text)
     else:
-        print(render_metrics_text(doc))
+        _emit(args, "metrics", doc, spec, render_metrics_text)
     fail_on = {x.strip() for x in args.fail_on.split(",") if x.strip()} if args.fail_on else set()
     return metrics_exit_code(doc, fail_on)
+
+
+def cmd_report(args) -> int:
+    from mscheck.report.html import build_report
+
+    spec, _ = _load_reporting(args)
+    if spec is None:
+        return EXIT_ERROR
+    page = build_report(spec, prove=not args.no_prove, prove_options={"timeout": args.timeout})
+    with open(args.output, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_graph(args) -> int:
@@ -254,10 +332,7 @@ def cmd_prove(args) -> int:
             return EXIT_ERROR
     doc = prove_spec(spec, property=args.property, method=args.method, depth=args.depth,
                      timeout=args.timeout, using=using)
-    if args.format == "json":
-        print(json.dumps(doc, indent=2))
-    else:
-        print(render_prove_text(doc))
+    _emit(args, "prove", doc, spec, render_prove_text)
     return prove_exit_code(doc)
 
 
@@ -281,10 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--const", action="append", metavar="NAME=VALUE")
     model.set_defaults(func=cmd_model)
 
+    formats = ["text", "json", "sarif", "junit", "github"]
+    out_help = "also write FORMAT (json, sarif, junit, github, html, ...) to FILE (repeatable)"
     check = sub.add_parser("check", help="explore every reachable state: deadlocks, invariants, "
-                           "assertions, reachability")
+                           "assertions, reachability, liveness")
     check.add_argument("file", metavar="FILE")
-    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--format", choices=formats + ["mermaid", "html"], default="text")
+    check.add_argument("--output", action="append", metavar="FORMAT=FILE", help=out_help)
     check.add_argument("--const", action="append", metavar="NAME=VALUE")
     check.add_argument("--property", action="append", metavar="NAME",
                        help="check only these properties (repeatable; 'deadlock_free' included)")
@@ -322,14 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bound for bmc and k-induction (default 10)")
     prove.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="per property (default 30)")
-    prove.add_argument("--format", choices=["text", "json"], default="text")
+    prove.add_argument("--format", choices=formats + ["html"], default="text")
+    prove.add_argument("--output", action="append", metavar="FORMAT=FILE", help=out_help)
     prove.add_argument("--const", action="append", metavar="NAME=VALUE")
     prove.set_defaults(func=cmd_prove)
 
     metrics = sub.add_parser("metrics", help="cohesion, coupling, granularity metrics and "
                              "architecture smells")
     metrics.add_argument("file", metavar="FILE")
-    metrics.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    metrics.add_argument("--format", choices=formats + ["csv", "html"], default="text")
+    metrics.add_argument("--output", action="append", metavar="FORMAT=FILE", help=out_help)
     metrics.add_argument("--const", action="append", metavar="NAME=VALUE")
     metrics.add_argument("--suggest", action="store_true",
                          help="suggest a service cut from the components' relations")
@@ -337,6 +417,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="smell severities that make the exit code 1 (default: high; "
                          "'' for none)")
     metrics.set_defaults(func=cmd_metrics)
+
+    report = sub.add_parser("report", help="one self-contained HTML page: architecture, "
+                            "metrics, check with sequence charts, proofs")
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("-o", "--output", metavar="OUT.html", default="report.html")
+    report.add_argument("--const", action="append", metavar="NAME=VALUE")
+    report.add_argument("--no-prove", action="store_true", help="leave the proofs out")
+    report.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="per proof (default 10)")
+    report.set_defaults(func=cmd_report)
 
     graph = sub.add_parser("graph", help="draw the architecture: svg, png, pdf, dot or mermaid")
     graph.add_argument("file", metavar="FILE")

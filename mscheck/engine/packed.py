@@ -258,7 +258,7 @@ class PackedModel:
                      for i, (o, w) in enumerate(zip(self.offset, self.width)))
 
     # ------------------------------------------------------------ which slots a node uses
-    def _slots_of(self, node, env: dict) -> set[int]:
+    def _slots_of(self, node, env: dict, expanding: frozenset = frozenset()) -> set[int]:
         model = self.model
         out: set[int] = set()
 
@@ -298,10 +298,13 @@ class PackedModel:
             elif isinstance(x, N.ChanVal):
                 slots = model.chan_slot.get(x.channel)
                 if slots is None:
-                    # a sync channel: a send runs the receiving handlers as well
+                    # a sync channel: a send runs the receiving handlers as well (each
+                    # handler once: its own channel names the same sync channel again)
                     for h in model._receivers.get(x.channel, ()):
+                        if id(h) in expanding:
+                            continue
                         for inst in h["instances"]:
-                            out |= self._slots_of(h["node"], inst)
+                            out |= self._slots_of(h["node"], inst, expanding | {id(h)})
                 else:
                     try:
                         idx = tuple(model._cx(i)([POISON] * len(model.slot_names), env)
