@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load", "loads", "__version__"]
+__all__ = ["load", "loads", "check", "prove", "metrics", "__version__"]
 
 
 def load(path: str, consts: dict[str, str] | None = None):
@@ -22,3 +22,24 @@ def loads(text: str, filename: str = "<string>", consts: dict[str, str] | None =
     from mscheck.lang.parser import parse
 
     return lower(parse(text, filename), consts, text)
+
+
+def check(spec, **options):
+    """Model-check a loaded spec; the result displays itself in Jupyter."""
+    from mscheck.notebook import check as run
+
+    return run(spec, **options)
+
+
+def prove(spec, **options):
+    """Prove a loaded spec's invariants with Z3; the result displays itself in Jupyter."""
+    from mscheck.notebook import prove as run
+
+    return run(spec, **options)
+
+
+def metrics(spec, **options):
+    """Architecture metrics and smells of a loaded spec (shows its graph in Jupyter)."""
+    from mscheck.notebook import metrics as run
+
+    return run(spec, **options)

@@ -252,7 +252,8 @@ def cmd_metrics(args) -> int:
     spec, _ = _load_reporting(args)
     if spec is None:
         return EXIT_ERROR
-    doc = metrics_document(spec, suggest=args.suggest)
+    doc = metrics_document(spec, thresholds=getattr(args, "thresholds", None),
+                           suggest=args.suggest)
     if args.format == "csv":
         print(render_metrics_csv(doc), end="")
         _emit_files(args, "metrics", doc, spec, render_metrics_text)
@@ -371,10 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep exploring after a violation (counts the whole state space)")
     check.add_argument("--strategy", choices=["bfs", "dfs"], default="bfs",
                        help="breadth-first (shortest traces, the default) or depth-first")
-    check.add_argument("--engine", choices=["auto", "packed", "scalar"], default="auto",
+    check.add_argument("--engine", choices=["auto", "packed", "scalar"], default=None,
                        help="packed integer states with transition tables (auto: when the spec "
                        "allows), or the general scalar engine")
-    check.add_argument("--faults", choices=["all", "none"], default="all",
+    check.add_argument("--faults", choices=["all", "none"], default=None,
                        help="explore lossy/duplicating/reordering channels and crashes (all), "
                        "or check as if no fault flag were set (none)")
     check.add_argument("--max-faults", type=int, metavar="K",
@@ -384,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "and taken; flags those never taken")
     check.add_argument("--max-states", type=int, metavar="N")
     check.add_argument("--max-depth", type=int, metavar="N")
-    check.add_argument("--timeout", type=float, metavar="SECONDS")
+    check.add_argument("--timeout", type=float, metavar="SECONDS")  # (also from the config)
     check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
     check.set_defaults(func=cmd_check)
 
@@ -395,10 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "spec's 'prove' declarations)")
     prove.add_argument("--using", metavar="H1,H2", help="helper invariants for --property")
     prove.add_argument("--method", choices=["auto", "inductive", "bmc", "kind", "pdr"],
-                       default="auto")
-    prove.add_argument("--depth", type=int, default=10, metavar="K",
+                       default=None)
+    prove.add_argument("--depth", type=int, default=None, metavar="K",
                        help="bound for bmc and k-induction (default 10)")
-    prove.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    prove.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                        help="per property (default 30)")
     prove.add_argument("--format", choices=formats + ["html"], default="text")
     prove.add_argument("--output", action="append", metavar="FORMAT=FILE", help=out_help)
@@ -413,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--const", action="append", metavar="NAME=VALUE")
     metrics.add_argument("--suggest", action="store_true",
                          help="suggest a service cut from the components' relations")
-    metrics.add_argument("--fail-on", metavar="SEVERITIES", default="high",
+    metrics.add_argument("--fail-on", metavar="SEVERITIES", default=None,
                          help="smell severities that make the exit code 1 (default: high; "
                          "'' for none)")
     metrics.set_defaults(func=cmd_metrics)
@@ -440,6 +441,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _apply_config(args) -> None:
+    """Fill options the command line left unset from mscheck.toml / [tool.mscheck]."""
+    from mscheck.config import load_config
+
+    cfg = load_config()
+    cmd = args.command
+    if cmd == "check":
+        for key in ("max-states", "max-depth", "timeout", "memory"):
+            attr = key.replace("-", "_")
+            if getattr(args, attr) is None:
+                setattr(args, attr, cfg.get("limits", key))
+        if args.property is None and cfg.get("properties"):
+            args.property = list(cfg.get("properties"))
+        if args.engine is None:
+            args.engine = cfg.get("engine", default="auto")
+        if args.faults is None:
+            args.faults = cfg.get("faults", default="all")
+        if args.max_faults is None:
+            args.max_faults = cfg.get("max-faults")
+        args.no_deadlock = args.no_deadlock or bool(cfg.get("no-deadlock", default=False))
+        if isinstance(args.memory, int):
+            args.memory = str(args.memory // 2**20)
+    elif cmd == "metrics":
+        if args.fail_on is None:
+            fail_on = cfg.get("fail-on", default="high")
+            args.fail_on = ",".join(fail_on) if isinstance(fail_on, list) else str(fail_on)
+        args.thresholds = cfg.get("thresholds")
+    elif cmd == "prove":
+        if args.timeout is None:
+            args.timeout = float(cfg.get("prove", "timeout", default=30.0))
+        if args.depth is None:
+            args.depth = int(cfg.get("prove", "depth", default=10))
+        if args.method is None:
+            args.method = cfg.get("prove", "method", default="auto")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -447,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        _apply_config(args)
         return args.func(args)
     except BrokenPipeError:
         # the reader (say `head`) went away: stop quietly, as other command-line tools do

@@ -569,3 +569,15 @@ class Spec:
 
     def properties_of(self, kind: str) -> tuple[Property, ...]:
         return tuple(p for p in self.properties if p.kind == kind)
+
+    def _repr_markdown_(self) -> str:
+        """A summary for notebooks."""
+        parts = [f"**system {self.name}** ({self.file})",
+                 f"- services: {', '.join(self.services) or 'none'}",
+                 f"- contexts: {', '.join(self.contexts) or 'none'}",
+                 f"- channels: {', '.join(self.channels) or 'none'}"]
+        if self.processes:
+            parts.append(f"- processes: {', '.join(self.processes)}")
+        props = [f"{p.kind} {p.name}" for p in self.properties]
+        parts.append(f"- properties: {', '.join(props) or 'none'}")
+        return "\n".join(parts)

@@ -1,0 +1,86 @@
+"""Configuration files and the notebook API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mscheck
+from mscheck.config import load_config
+from mscheck.diagnostics import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args, cwd):
+    return subprocess.run([sys.executable, "-m", "mscheck", *args], cwd=cwd,
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_limits_from_mscheck_toml(tmp_path):
+    (tmp_path / "mscheck.toml").write_text("[limits]\nmax-states = 50\n")
+    proc = _run(["check", str(ROOT / "specs/seed/service_registry.ms"), "--format", "json"],
+                tmp_path)
+    assert proc.returncode == 3
+    assert json.loads(proc.stdout)["reason"] == "state limit of 50 reached"
+
+
+def test_flags_override_the_configuration(tmp_path):
+    (tmp_path / "mscheck.toml").write_text("[limits]\nmax-states = 50\n")
+    proc = _run(["check", str(ROOT / "specs/classic/two_phase.ms"), "--max-states", "100000",
+                 "--format", "json"], tmp_path)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["states"] == 288
+
+
+def test_tool_section_of_pyproject_and_fail_on(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.mscheck]\nfail-on = ["low"]\n')
+    spec = str(ROOT / "specs/architectures/online_boutique.ms")
+    assert _run(["metrics", spec, "--format", "json"], tmp_path).returncode == 1
+    assert _run(["metrics", spec, "--format", "json", "--fail-on", "high"],
+                tmp_path).returncode == 0
+
+
+def test_unknown_key_is_a_usage_error(tmp_path):
+    (tmp_path / "mscheck.toml").write_text('colour = "red"\n[limits]\nspeed = 3\n')
+    with pytest.raises(SpecError) as info:
+        load_config(str(tmp_path))
+    (d,) = info.value.diagnostics
+    assert d.code == "MS220"
+    assert d.message == "unknown configuration key(s): colour, limits.speed"
+    proc = _run(["check", str(ROOT / "specs/classic/two_phase.ms")], tmp_path)
+    assert proc.returncode == 2
+    assert "error[MS220]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_notebook_results_display_themselves():
+    spec = mscheck.load(str(ROOT / "specs/classic/philosophers.ms"))
+    assert spec._repr_markdown_().splitlines()[0] == (
+        f"**system DiningPhilosophers** ({ROOT / 'specs/classic/philosophers.ms'})")
+    result = mscheck.check(spec)
+    assert result.verdict == "violation"
+    assert result._repr_markdown_().splitlines()[1].startswith(
+        "- `deadlock` **deadlock_free**: no step is enabled (deadlock) (5 steps)")
+    html = result._repr_html_()
+    assert "<svg" in html and "take_left" in html
+
+
+def test_notebook_proof_and_metrics():
+    two_phase = mscheck.load(str(ROOT / "specs/classic/two_phase.ms"))
+    assert mscheck.prove(two_phase)._repr_markdown_().startswith(
+        "- **Consistent**: proved (inductive")
+    boutique = mscheck.metrics(mscheck.load(str(ROOT / "specs/architectures/online_boutique.ms")))
+    assert boutique["system"]["SCF"] == pytest.approx(14 / 90, abs=1e-4)
+    assert boutique._repr_markdown_().startswith("**OnlineBoutique**: N 10, E 14")
+
+
+def test_example_notebook_is_valid_json_with_code():
+    nb = json.loads((ROOT / "examples/mscheck.ipynb").read_text())
+    assert nb["nbformat"] == 4
+    assert any("mscheck.check(" in "".join(c["source"]) for c in nb["cells"])
