@@ -286,9 +286,125 @@ class Encoder:
         for name, c in self.spec.constants.items():
             if c.where is not None and name in dict((n, s) for n, s, _ in self.const_syms):
                 self.axioms.append(self.expr(c.where, {}, {}))
+        self._derive_consts()
+
+    def _derive_consts(self) -> None:
+        """Constants computed from symbolic ones (``const Steps = 1..STEPS``) follow them: an
+        integer becomes a term, a range a symbolic range. The IR keeps only their values, so
+        their definitions are read again from the source. A definition that cannot be
+        followed pins the symbolic constants it depends on to their values (sound: the proof
+        then covers those values only; ``pinned`` names them)."""
+        self.ranges: dict[str, tuple] = {}  # derived range constant -> (lo, hi) terms
+        self.pinned: list[str] = []
+        syms = {n: s for n, s, _ in self.const_syms}
+        if not syms or not self.spec.source:
+            return
+        from mscheck.lang import ast as A
+        from mscheck.lang.parser import parse
+
+        try:
+            decls = [d for d in parse(self.spec.source, self.spec.file).decls
+                     if isinstance(d, A.ConstDecl)]
+        except Exception:  # noqa: BLE001 - the spec was loaded, so this is not expected
+            decls = []
+        deps: dict[str, set] = {}
+
+        def names(e):
+            out = set()
+            stack = [e]
+            while stack:
+                x = stack.pop()
+                if isinstance(x, A.Name):
+                    out.add(x.id)
+                for v in getattr(x, "__dict__", {}).values():
+                    if isinstance(v, A.Node):
+                        stack.append(v)
+                    elif isinstance(v, tuple):
+                        stack.extend(y for y in v if isinstance(y, A.Node))
+            return out
+
+        def term(e):
+            if isinstance(e, A.IntLit):
+                return z3.IntVal(e.value)
+            if isinstance(e, A.Name) and e.id in self.consts and e.id not in self.ranges:
+                t = self.consts[e.id]
+                if t.sort() == z3.IntSort():
+                    return t
+            if isinstance(e, A.Unary) and e.op == "-":
+                x = term(e.operand)
+                return None if x is None else -x
+            if isinstance(e, A.Binary) and e.op in ("+", "-", "*"):
+                a, b = term(e.left), term(e.right)
+                if a is None or b is None:
+                    return None
+                return {"+": a + b, "-": a - b, "*": a * b}[e.op]
+            return None
+
+        for d in decls:
+            c = self.spec.constants.get(d.name)
+            if c is None or d.value is None or c.overridden or d.name in syms:
+                continue
+            used = names(d.value)
+            dep = set()
+            for n in used:
+                dep |= {n} if n in syms else deps.get(n, set())
+            if not dep:
+                continue
+            deps[d.name] = dep
+            e = d.value
+            if isinstance(e, A.Binary) and e.op == "..":
+                lo, hi = term(e.left), term(e.right)
+                if lo is not None and hi is not None and isinstance(c.type, T.SetT):
+                    self.ranges[d.name] = (lo, hi)
+                    x = z3.Int(f"x!{d.name}")
+                    self.consts[d.name] = z3.Lambda([x], z3.And(lo <= x, x <= hi))
+                    continue
+            elif isinstance(c.type, T.IntT):
+                t = term(e)
+                if t is not None:
+                    self.consts[d.name] = t
+                    continue
+            for n in sorted(dep):
+                if n not in self.pinned:
+                    self.pinned.append(n)
+                    sc = self.spec.constants[n]
+                    if sc.value is None:
+                        raise Unsupported(f"constant {d.name} depends on {n}, which has no "
+                                          "value", d.span)
+                    self.axioms.append(syms[n] == self.pyz(sc.value, sc.type))
 
     # ------------------------------------------------------------ layout
+    def sym_range(self, d: N.Expr):
+        """(lo, hi) terms when the domain ``d`` is an integer range with a symbolic bound."""
+        if isinstance(d, N.ConstRef) and d.name in self.ranges:
+            return self.ranges[d.name]
+        if isinstance(d, N.Binary) and d.op == "..":
+            lo = z3.simplify(self.expr(d.left, {}, {}))
+            hi = z3.simplify(self.expr(d.right, {}, {}))
+            if not (z3.is_int_value(lo) and z3.is_int_value(hi)):
+                return lo, hi
+        return None
+
+    def sym_index_values(self, ranges, ev) -> list:
+        """The index values of a symbolic domain in a model (``ev`` evaluates a term)."""
+        lo, hi = (ev(x).as_long() for x in ranges)
+        return list(range(lo, min(hi, lo + 63) + 1))
+
     def _layout(self) -> None:
+        # replicated services and channel instances over a symbolic integer range: one array
+        # per variable / channel component, indexed by the replica / channel index
+        self.sym_svcs: dict[str, tuple] = {}
+        self.sym_chans: dict[str, list] = {}  # name -> per index: (lo, hi) or None (finite)
+        for svc in self.spec.services.values():
+            if svc.index is not None and isinstance(svc.index[1].type.elem, T.IntT):
+                r = self.sym_range(svc.index[1])
+                if r is not None:
+                    self.sym_svcs[svc.name] = r
+        for ch in self.spec.channels.values():
+            rs = [self.sym_range(d) if isinstance(d.type.elem, T.IntT) else None
+                  for _, d in ch.indices]
+            if any(r is not None for r in rs):
+                self.sym_chans[ch.name] = rs
         for v in self.spec.shared_vars.values():
             self.vars.append(StateVar(("v", None, v.name), v.name, self.sort(v.type), v.type,
                                       "var"))
@@ -313,6 +429,29 @@ class Encoder:
                 raise Unsupported(f"channel {ch.name} is synchronous: rendezvous is not encoded "
                                   "for proofs yet", ch.span)
             esort = self.sort(ch.payload)
+            if ch.name in self.sym_chans:
+                isorts = [self.sort(d.type.elem) for _, d in ch.indices]
+                base = ("c", ch.name, "*")
+
+                def arr(x, isorts=isorts):
+                    return z3.ArraySort(*isorts, x)
+                if ch.kind in ("set", "log"):
+                    self.vars.append(StateVar(base, ch.name, arr(z3.ArraySort(esort,
+                                                                            z3.BoolSort())),
+                                              ch.payload, "set", None, ch))
+                elif ch.kind == "bag":
+                    self.vars.append(StateVar(base + ("cnt",), ch.name + "#count",
+                                              arr(z3.ArraySort(esort, z3.IntSort())),
+                                              ch.payload, "bagcnt", None, ch))
+                    self.vars.append(StateVar(base + ("size",), ch.name + "#size",
+                                              arr(z3.IntSort()), None, "bagsize", None, ch))
+                else:
+                    self.vars.append(StateVar(base + ("len",), ch.name + "#len",
+                                              arr(z3.IntSort()), None, "fifolen", None, ch))
+                    for i in range(ch.capacity):
+                        self.vars.append(StateVar(base + (i,), f"{ch.name}#{i}", arr(esort),
+                                                  ch.payload, "fifoslot", None, ch))
+                continue
             for idx in product(*ch.index_values):
                 label = ch.name + "".join(f"[{show_value(i)}]" for i in idx)
                 base = ("c", ch.name, idx)
@@ -337,6 +476,33 @@ class Encoder:
         """A fresh copy of the state: one Z3 constant per component."""
         return {v.key: z3.Const(f"{v.label}@{tag}", v.sort) for v in self.vars}
 
+    def cget(self, st: dict, ch, idx, part: tuple = ()):
+        """One component of one channel instance (``idx``: index values, or index terms for a
+        channel over a symbolic range)."""
+        if ch.name in self.sym_chans:
+            return z3.Select(st[("c", ch.name, "*") + part], *idx)
+        return st[("c", ch.name, idx) + part]
+
+    def cput(self, st: dict, ch, idx, part: tuple, value) -> None:
+        if ch.name in self.sym_chans:
+            key = ("c", ch.name, "*") + part
+            st[key] = z3.Store(st[key], *idx, value)
+        else:
+            st[("c", ch.name, idx) + part] = value
+
+    def _chan_binders(self, ch, tag: str):
+        """Index constants of a symbolic channel and their membership condition."""
+        xs, conds = [], []
+        for j, ((n, d), r) in enumerate(zip(ch.indices, self.sym_chans[ch.name])):
+            x = z3.Const(f"{n}!{tag}{j}", self.sort(d.type.elem))
+            xs.append(x)
+            if r is not None:
+                conds.append(z3.And(r[0] <= x, x <= r[1]))
+            else:
+                conds.append(z3.Or([x == self.pyz(v, d.type.elem) for v in
+                                    ch.index_values[j]]))
+        return xs, z3.And(conds)
+
     def fresh(self, name: str, sort):
         self._fresh_n += 1
         c = z3.Const(f"{name}!{self._fresh_n}", sort)
@@ -359,7 +525,14 @@ class Encoder:
             else:
                 svc = v.extra
                 dom = svc.index_values
-                if dom is not None and not self.is_usort_type(svc.index[1].type.elem):
+                if svc.name in self.sym_svcs:
+                    if quantified:
+                        lo, hi = self.sym_svcs[svc.name]
+                        i = z3.Int(f"i!ok{len(out)}")
+                        x = z3.Select(st[v.key], i)
+                        out.append(z3.ForAll([i], z3.Implies(z3.And(lo <= i, i <= hi),
+                                                             z3.Or([x == c for c in codes]))))
+                elif dom is not None and not self.is_usort_type(svc.index[1].type.elem):
                     et = svc.index[1].type.elem
                     for i in dom:
                         x = z3.Select(st[v.key], self.pyz(i, et))
@@ -369,9 +542,33 @@ class Encoder:
                     x = z3.Select(st[v.key], i)
                     out.append(z3.ForAll([i], z3.Or([x == c for c in codes])))
         for v in self.vars:
-            if v.kind == "fifolen":
-                out.append(z3.And(st[v.key] >= 0, st[v.key] <= v.extra.capacity))
-            elif v.kind == "bagsize":
+            # a message in a fifo slot is one the channel carries (every send is type-checked)
+            ch = v.extra
+            if v.kind != "fifoslot" or not isinstance(ch.payload, T.MsgT) or \
+                    set(ch.payload.variants) == set(self.spec.messages):
+                continue
+            n = int(v.key[3])
+            if ch.name in self.sym_chans:
+                if quantified:
+                    xs, mem = self._chan_binders(ch, f"okm{len(out)}")
+                    slot = z3.Select(st[v.key], *xs)
+                    ok = z3.Or([self.msg_is[m](slot) for m in ch.payload.variants])
+                    out.append(z3.ForAll(xs, z3.Implies(
+                        z3.And(mem, z3.Select(st[("c", ch.name, "*", "len")], *xs) > n), ok)))
+            else:
+                slot = st[v.key]
+                ok = z3.Or([self.msg_is[m](slot) for m in ch.payload.variants])
+                out.append(z3.Implies(st[v.key[:3] + ("len",)] > n, ok))
+        for v in self.vars:
+            if v.kind not in ("fifolen", "bagsize"):
+                continue
+            if v.extra.name in self.sym_chans:
+                if quantified:
+                    xs, mem = self._chan_binders(v.extra, f"ok{len(out)}")
+                    n = z3.Select(st[v.key], *xs)
+                    out.append(z3.ForAll(xs, z3.Implies(mem, z3.And(n >= 0,
+                                                                    n <= v.extra.capacity))))
+            else:
                 out.append(z3.And(st[v.key] >= 0, st[v.key] <= v.extra.capacity))
         return z3.And(out) if out else z3.BoolVal(True)
 
@@ -392,10 +589,33 @@ class Encoder:
                     body = self._init_var(v, z3.Select(cur, x), st, {iname: x})
                     if self.is_usort_type(et):
                         out.append(z3.ForAll([x], body))
+                    elif svc.name in self.sym_svcs:
+                        lo, hi = self.sym_svcs[svc.name]
+                        out.append(z3.ForAll([x], z3.Implies(z3.And(lo <= x, x <= hi), body)))
                     else:
                         for i in svc.index_values:
                             out.append(z3.substitute(body, (x, self.pyz(i, et))))
         for v in self.vars:
+            if v.extra is not None and v.kind != "rvar" and v.extra.name in self.sym_chans:
+                ch = v.extra
+                xs, _ = self._chan_binders(ch, "init")
+                if v.kind == "set":
+                    if ch.init is not None:
+                        env = {n: x for (n, _), x in zip(ch.indices, xs)}
+                        val = self.expr(ch.init, st, env)
+                    else:
+                        val = z3.K(self.sort(ch.payload), z3.BoolVal(False))
+                elif v.kind in ("bagsize", "fifolen"):
+                    if ch.init is not None:
+                        raise Unsupported(f"initial contents of {ch.kind} channel {ch.name}",
+                                          ch.span)
+                    val = z3.IntVal(0)
+                elif v.kind == "bagcnt":
+                    val = z3.K(self.sort(ch.payload), z3.IntVal(0))
+                else:
+                    continue
+                out.append(st[v.key] == z3.Lambda(xs, val))
+                continue
             if v.kind == "set":
                 ch = v.extra
                 if ch.init is not None:
@@ -538,6 +758,9 @@ class Encoder:
             if z3.is_int_value(lo) and z3.is_int_value(hi) and \
                     hi.as_long() - lo.as_long() <= 64:
                 return "finite", [z3.IntVal(i) for i in range(lo.as_long(), hi.as_long() + 1)]
+            return "sym", z3.IntSort(), lambda x: z3.And(lo <= x, x <= hi)
+        if isinstance(d, N.ConstRef) and d.name in self.ranges:
+            lo, hi = self.ranges[d.name]
             return "sym", z3.IntSort(), lambda x: z3.And(lo <= x, x <= hi)
         if isinstance(d, N.ConstRef) and t is not None and not self.is_usort_type(t):
             c = self.spec.constants[d.name]
@@ -685,6 +908,17 @@ class Encoder:
         if not ce.indices:
             return [(z3.BoolVal(True), ch, ())]
         xs = [self.expr(i, st, env) for i in ce.indices]
+        if ch.name in self.sym_chans:
+            # one symbolic instance; an index outside the domain is an error in the checker,
+            # which stops there: the step is blocked, as a failing assert is
+            conds = []
+            for x, (_, d), r, vals in zip(xs, ch.indices, self.sym_chans[ch.name],
+                                          ch.index_values):
+                if r is not None:
+                    conds.append(z3.And(r[0] <= x, x <= r[1]))
+                else:
+                    conds.append(z3.Or([x == self.pyz(v, d.type.elem) for v in vals]))
+            return [(z3.And(conds), ch, tuple(xs))]
         out = []
         for idx in product(*ch.index_values):
             cond = z3.simplify(z3.And([x == self.pyz(v, d.type.elem) for x, v, (_, d) in
@@ -697,25 +931,24 @@ class Encoder:
         insts = self.chan_instances(ce, st, env)
         vals = []
         for cond, ch, idx in insts:
-            base = ("c", ch.name, idx)
             esort = self.sort(ch.payload)
             if ch.kind in ("set", "log"):
                 if f == "len":
                     raise Unsupported("len of a set or log channel is not encoded yet", ce.span)
-                v = st[base]
+                v = self.cget(st, ch, idx)
             elif ch.kind == "bag":
                 if f == "len":
-                    v = st[base + ("size",)]
+                    v = self.cget(st, ch, idx, ("size",))
                 else:
                     m = z3.Const(f"m!p{id(ch)}", esort)
-                    v = z3.Lambda([m], st[base + ("cnt",)][m] > 0)
+                    v = z3.Lambda([m], self.cget(st, ch, idx, ("cnt",))[m] > 0)
             else:
-                n = st[base + ("len",)]
+                n = self.cget(st, ch, idx, ("len",))
                 if f == "len":
                     v = n
                 else:
                     m = z3.Const(f"m!p{id(ch)}", esort)
-                    v = z3.Lambda([m], z3.Or([z3.And(n > i, st[base + (i,)] == m)
+                    v = z3.Lambda([m], z3.Or([z3.And(n > i, self.cget(st, ch, idx, (i,)) == m)
                                               for i in range(ch.capacity)]))
             vals.append((cond, v))
         out = vals[-1][1]
@@ -729,45 +962,45 @@ class Encoder:
         for cond, ch, idx in self.chan_instances(ce, path.st, path.env):
             st = dict(path.st)
             pc = path.pc + [cond]
-            base = ("c", ch.name, idx)
+            get, put = self.cget, self.cput
             if ch.kind in ("set", "log"):
-                st[base] = z3.Store(st[base], msg, z3.BoolVal(True))
+                put(st, ch, idx, (), z3.Store(get(st, ch, idx), msg, z3.BoolVal(True)))
             elif ch.kind == "bag":
-                size, cnt = st[base + ("size",)], st[base + ("cnt",)]
+                size, cnt = get(st, ch, idx, ("size",)), get(st, ch, idx, ("cnt",))
                 pc.append(size < ch.capacity)
-                st[base + ("cnt",)] = z3.Store(cnt, msg, cnt[msg] + 1)
-                st[base + ("size",)] = size + 1
+                put(st, ch, idx, ("cnt",), z3.Store(cnt, msg, cnt[msg] + 1))
+                put(st, ch, idx, ("size",), size + 1)
             else:
-                n = st[base + ("len",)]
+                n = get(st, ch, idx, ("len",))
                 pc.append(n < ch.capacity)
                 for i in range(ch.capacity):
-                    st[base + (i,)] = z3.If(n == i, msg, st[base + (i,)])
-                st[base + ("len",)] = n + 1
+                    put(st, ch, idx, (i,), z3.If(n == i, msg, get(st, ch, idx, (i,))))
+                put(st, ch, idx, ("len",), n + 1)
             out.append(_Path(pc, st, path.env))
         return out
 
     def _receive(self, st, ch, idx, tag):
         """(condition, message, state after taking it) for one channel instance."""
-        base = ("c", ch.name, idx)
         esort = self.sort(ch.payload)
         st = dict(st)
+        get, put = self.cget, self.cput
         if ch.kind == "fifo":
-            n = st[base + ("len",)]
-            m = st[base + (0,)]
+            n = get(st, ch, idx, ("len",))
+            m = get(st, ch, idx, (0,))
             for i in range(ch.capacity - 1):
-                st[base + (i,)] = st[base + (i + 1,)]
+                put(st, ch, idx, (i,), get(st, ch, idx, (i + 1,)))
             # the vacated last slot keeps its old value (it is beyond the length)
-            st[base + ("len",)] = n - 1
+            put(st, ch, idx, ("len",), n - 1)
             return n > 0, m, st
         m = self.fresh(f"msg_{ch.name}@{tag}", esort)
         if ch.kind == "bag":
-            cnt = st[base + ("cnt",)]
-            st[base + ("cnt",)] = z3.Store(cnt, m, cnt[m] - 1)
-            st[base + ("size",)] = st[base + ("size",)] - 1
+            cnt = get(st, ch, idx, ("cnt",))
+            put(st, ch, idx, ("cnt",), z3.Store(cnt, m, cnt[m] - 1))
+            put(st, ch, idx, ("size",), get(st, ch, idx, ("size",)) - 1)
             return cnt[m] > 0, m, st
-        cond = z3.Select(st[base], m)
+        cond = z3.Select(get(st, ch, idx), m)
         if ch.kind == "set":
-            st[base] = z3.Store(st[base], m, z3.BoolVal(False))
+            put(st, ch, idx, (), z3.Store(get(st, ch, idx), m, z3.BoolVal(False)))
         return cond, m, st
 
     def _match(self, pattern: N.Pattern, payload_t, m, env):
@@ -886,7 +1119,10 @@ class Encoder:
             if svc.index is not None:
                 iname, dom = svc.index
                 x = self.fresh(f"{iname}@{tag}", self.sort(dom.type.elem))
-                if not self.is_usort_type(dom.type.elem):
+                if svc.name in self.sym_svcs:
+                    lo, hi = self.sym_svcs[svc.name]
+                    pc.append(z3.And(lo <= x, x <= hi))
+                elif not self.is_usort_type(dom.type.elem):
                     pc.append(z3.Or([x == self.pyz(v, dom.type.elem) for v in
                                      svc.index_values]))
                 env[iname] = x

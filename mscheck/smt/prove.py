@@ -127,13 +127,18 @@ class _Decoder:
         enc = self.enc
         out: dict[str, Any] = {}
         for v in enc.vars:
-            if v.kind == "var":
+            if v.kind in ("set", "bagcnt", "fifolen") and v.extra.name in enc.sym_chans:
+                self._sym_chan(st, v, out)
+            elif v.kind == "var":
                 out[v.label] = self.value(st[v.key], v.type)
             elif v.kind == "rvar":
                 svc = v.extra
                 et = svc.index[1].type.elem
                 if enc.is_usort_type(et):
                     insts = self.universe(et)
+                elif svc.name in enc.sym_svcs:
+                    insts = [(i, z3.IntVal(i)) for i in
+                             enc.sym_index_values(enc.sym_svcs[svc.name], self.ev)]
                 else:
                     insts = [(i, enc.pyz(i, et)) for i in svc.index_values]
                 for i, iz in insts:
@@ -156,6 +161,32 @@ class _Decoder:
         if only is not None:
             out = {k: x for k, x in out.items() if _base_label(k) in only}
         return out
+
+    def _sym_chan(self, st: dict, v, out: dict) -> None:
+        """The instances of a channel over a symbolic range, as the checker names them."""
+        enc, ch = self.enc, v.extra
+        doms = []
+        for (_, d), r, vals in zip(ch.indices, enc.sym_chans[ch.name], ch.index_values):
+            if r is None:
+                doms.append([(x, enc.pyz(x, d.type.elem)) for x in vals])
+            else:
+                doms.append([(i, z3.IntVal(i)) for i in enc.sym_index_values(r, self.ev)])
+        for combo in product(*doms):
+            idx = tuple(z for _, z in combo)
+            label = ch.name + "".join(f"[{show_value(x)}]" for x, _ in combo)
+
+            def get(part=(), idx=idx):
+                return enc.cget(st, ch, idx, part)
+            if v.kind == "set":
+                out[label] = frozenset(k for k, x in self.points(get(), v.type, T.BOOL) if x)
+            elif v.kind == "bagcnt":
+                items = []
+                for k, n in self.points(get(("cnt",)), v.type, T.INT):
+                    items += [k] * max(n, 0)
+                out[label] = tuple(sorted(items, key=_key))
+            else:
+                n = self.value(get(("len",)), T.INT)
+                out[label] = tuple(self.value(get((i,)), ch.payload) for i in range(max(0, n)))
 
     def consts(self) -> dict[str, Any]:
         return {n: self.value(s, t) for n, s, t in self.enc.const_syms}
@@ -224,7 +255,7 @@ def _range_ok(enc: Encoder, st: dict):
         else:
             svc = v.extra
             et = svc.index[1].type.elem
-            if enc.is_usort_type(et):
+            if enc.is_usort_type(et) or svc.name in enc.sym_svcs:
                 continue
             for i in svc.index_values:
                 x = z3.Select(st[v.key], enc.pyz(i, et))
@@ -301,19 +332,22 @@ def _inductive(enc: Encoder, target: N.Property, helpers: list[N.Property], cloc
     for sd in enc.steps:
         s.push()
         tr, params = enc.transition(sd, s0, s1, "t")
+        # one flag per property after the step, so the model says which ones it breaks
+        # (evaluating a quantified property in a model need not reduce to true or false)
+        flags = [z3.Bool(f"holds!{i}!{p.name}") for i, p in enumerate(props)]
         s.add(enc.type_ok(s0), enc.type_ok(s1), _conj(enc, props, s0), tr,
-              z3.Not(_conj(enc, props, s1)))
+              *[f == enc.holds(p, s1) for f, p in zip(flags, props)], z3.Not(z3.And(flags)))
         r = _check(s, clock)
         if r == z3.sat:
-            m = s.model()
+            m = _small_model(enc, s, clock)
             dec = _Decoder(enc, m)
             pre, post = dec.state(s0), dec.state(s1)
             changed = {_base_label(k) for k in pre if pre[k] != post.get(k)}
             keep = relevant | changed
             pre = {k: v for k, v in pre.items() if _base_label(k) in keep}
             post = {k: v for k, v in post.items() if _base_label(k) in keep}
-            broken = [p.name for p in props if z3.is_false(m.eval(enc.holds(p, s1),
-                                                                    model_completion=True))]
+            broken = [p.name for f, p in zip(flags, props)
+                      if z3.is_false(m.eval(f, model_completion=True))]
             ps = _params_shown(dec, params)
             cex = {"kind": "cti", "action": sd.label,
                    "step": _step_call(sd, ps, _svc_index(enc, sd)),
@@ -322,6 +356,30 @@ def _inductive(enc: Encoder, target: N.Property, helpers: list[N.Property], cloc
             return "violated-cti", cex, f"not inductive: {sd.label} breaks {', '.join(broken)}"
         s.pop()
     return "proved", None, None
+
+
+def _small_model(enc: Encoder, s: z3.Solver, clock: _Clock):
+    """The model of a satisfiable check, preferring symbolic integer constants no larger than
+    their declared values (a counterexample to induction with STEPS = 3 reads better than one
+    with STEPS = 56247); any model is a genuine counterexample either way."""
+    m = s.model()
+    bounds = []
+    for name, sym, t in enc.const_syms:
+        c = enc.spec.constants[name]
+        if isinstance(t, T.IntT) and isinstance(c.value, int):
+            bounds.append(sym <= max(c.value, 1))
+            bounds.append(sym >= min(c.value, 0))
+    if not bounds:
+        return m
+    s.push()
+    s.add(*bounds)
+    try:
+        if _check(s, clock) == z3.sat:
+            m = s.model()
+    except _Unknown:
+        pass
+    s.pop()
+    return m
 
 
 def _unroll_step(enc: Encoder, pre: dict, post: dict, tag: str):
