@@ -14,7 +14,7 @@ The nearest file in the working directory or a parent wins; command-line flags o
     memory = "8G"
 
     [tool.mscheck.thresholds]             # smell thresholds (see mscheck.arch.smells)
-    greedy_ads = 8
+    greedy_out = 8
 
     [tool.mscheck.prove]
     timeout = 30
@@ -94,4 +94,12 @@ def load_config(start: str | None = None) -> Config:
         raise SpecError([Diagnostic(
             "MS220", f"unknown configuration key(s): {', '.join(problems)}", Span(path, 1, 1),
             expected=tuple(sorted(KNOWN)))])
+    if "thresholds" in values:
+        from mscheck.arch.smells import validate_thresholds
+
+        try:
+            validate_thresholds(values["thresholds"])
+        except ValueError as exc:
+            raise SpecError([Diagnostic("MS220", f"[thresholds]: {exc}", Span(path, 1, 1))]) \
+                from None
     return Config(path, values)

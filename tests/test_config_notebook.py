@@ -84,3 +84,16 @@ def test_example_notebook_is_valid_json_with_code():
     nb = json.loads((ROOT / "examples/mscheck.ipynb").read_text())
     assert nb["nbformat"] == 4
     assert any("mscheck.check(" in "".join(c["source"]) for c in nb["cells"])
+
+
+def test_smell_thresholds_from_the_configuration(tmp_path):
+    spec = str(ROOT / "specs/architectures/online_boutique.ms")
+    (tmp_path / "mscheck.toml").write_text("fail-on = ['low']\n[thresholds]\ngreedy_out = 8\n"
+                                           "nano_components = 0\n")
+    doc = json.loads(_run(["metrics", spec, "--format", "json"], tmp_path).stdout)
+    assert [m["code"] for m in doc["smells"]] == []
+    (tmp_path / "mscheck.toml").write_text("[thresholds]\ngreedy_ads = 8\n")
+    proc = _run(["metrics", spec], tmp_path)
+    assert proc.returncode == 2
+    assert "error[MS220]: [thresholds]: unknown smell threshold(s): greedy_ads" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -23,7 +23,34 @@ __all__ = ["component_graph", "suggest_cut", "cut_quality"]
 
 
 def component_graph(g: nx.MultiDiGraph, affinity: float = 1.0) -> nx.Graph:
-    """The weighted, undirected component graph of the architecture graph ``g``."""
+    """The weighted, undirected component graph of an architecture.
+
+    Parameters
+    ----------
+    g : networkx.MultiDiGraph
+        The architecture graph (:func:`mscheck.arch.graph.build_graph`).
+    affinity : float
+        The weight linking every two components of one service.
+
+    Returns
+    -------
+    networkx.Graph
+        A node per component (``service`` attribute), edges with ``weight``: component
+        calls add their weight; a service-level call spreads its weight evenly over every
+        pair of components of the two services; components of one service add
+        ``affinity``. Services without components take no part.
+
+    Examples
+    --------
+    >>> import mscheck
+    >>> from mscheck.arch.graph import build_graph
+    >>> g = build_graph(mscheck.loads('''system S
+    ... service a { component X, Y }
+    ... service b { component Z }
+    ... a calls b weight 4''', "s.ms"))
+    >>> sorted(component_graph(g).edges(data="weight"))
+    [('a.X', 'a.Y', 1.0), ('a.X', 'b.Z', 2.0), ('a.Y', 'b.Z', 2.0)]
+    """
     cg = nx.Graph()
     comps: dict[str, list[str]] = {}
     for n, d in g.nodes(data=True):
@@ -63,8 +90,23 @@ def component_graph(g: nx.MultiDiGraph, affinity: float = 1.0) -> nx.Graph:
 
 
 def cut_quality(cg: nx.Graph, assignment: dict[str, str]) -> dict:
-    """Cohesion (weight inside groups / all weight) and coupling (the rest) of a cut.
+    """Cohesion and coupling of a cut of the component graph.
 
+    Parameters
+    ----------
+    cg : networkx.Graph
+        A weighted component graph (:func:`component_graph`).
+    assignment : dict
+        Component -> group (a service, or a suggested cluster).
+
+    Returns
+    -------
+    dict
+        ``groups`` (how many), ``cohesion`` (weight inside groups / all weight) and
+        ``coupling`` (the rest); both ``None`` when there is no weight.
+
+    Examples
+    --------
     >>> cg = nx.Graph([("a", "b", {"weight": 3}), ("b", "c", {"weight": 1})])
     >>> cut_quality(cg, {"a": "S", "b": "S", "c": "T"})
     {'groups': 2, 'cohesion': 0.75, 'coupling': 0.25}
@@ -81,11 +123,29 @@ def cut_quality(cg: nx.Graph, assignment: dict[str, str]) -> dict:
 
 def suggest_cut(g: nx.MultiDiGraph, seed: int = 0, affinity: float = 1.0,
                 resolution: float = 1.0) -> dict:
-    """The suggested cut beside the current one.
+    """The suggested service cut beside the current one.
 
-    Returns ``{"current": {...}, "suggested": {...}, "clusters": {name: [components]},
-    "moves": [{"component", "from", "to"}]}``; quality dicts as :func:`cut_quality`.
+    Parameters
+    ----------
+    g : networkx.MultiDiGraph
+        The architecture graph.
+    seed : int
+        Seed of the Louvain community detection (the result is deterministic for a seed).
+    affinity : float
+        Weight linking components of one service (see :func:`component_graph`).
+    resolution : float
+        Louvain resolution: above 1 favours more, smaller clusters.
 
+    Returns
+    -------
+    dict
+        ``{"current": {...}, "suggested": {...}, "clusters": {name: [components]},
+        "moves": [{"component", "from", "to"}]}``; the quality dicts as
+        :func:`cut_quality`. A cluster is named after the service holding most of its
+        components (``name_2`` ... when two clusters would share a name).
+
+    Examples
+    --------
     >>> import mscheck
     >>> from mscheck.arch.graph import build_graph
     >>> g = build_graph(mscheck.loads('''system S
