@@ -245,6 +245,38 @@ def cmd_check(args) -> int:
     return {"ok": EXIT_OK, "violation": EXIT_VIOLATION}.get(doc["verdict"], EXIT_INCONCLUSIVE)
 
 
+def cmd_simulate(args) -> int:
+    from mscheck.engine.compile import CompiledModel, Unsupported
+    from mscheck.engine.simulate import simulate
+    from mscheck.report.check import render_simulation
+
+    spec, source = _load_reporting(args)
+    if spec is None:
+        return EXIT_ERROR
+    weights = {}
+    for item in args.weight or []:
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            print(f"mscheck: error: --weight {item}: write Service.step=WEIGHT", file=sys.stderr)
+            return EXIT_ERROR
+    try:
+        model = CompiledModel(spec, faults=args.faults != "none", max_faults=args.max_faults)
+        doc = simulate(model, args.runs, args.depth, args.seed, weights or None, args.property,
+                       deadlock=not args.no_deadlock, timeout=args.timeout)
+    except (Unsupported, ValueError) as exc:
+        print(f"mscheck: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render_simulation(doc, source, color=sys.stdout.isatty()))
+    return EXIT_VIOLATION if doc["verdict"] == "violation" else EXIT_INCONCLUSIVE
+
+
 def cmd_metrics(args) -> int:
     from mscheck.report.metrics import (metrics_document, metrics_exit_code, render_metrics_csv,
                                         render_metrics_text)
@@ -388,6 +420,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, metavar="SECONDS")  # (also from the config)
     check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
     check.set_defaults(func=cmd_check)
+
+    sim = sub.add_parser("simulate", help="random runs for state spaces too large to exhaust; "
+                         "reports the first violation, replayable from the seed")
+    sim.add_argument("file", metavar="FILE")
+    sim.add_argument("--runs", type=int, default=100, metavar="N")
+    sim.add_argument("--depth", type=int, default=100, metavar="D", help="steps per run")
+    sim.add_argument("--seed", type=int, default=0, metavar="S")
+    sim.add_argument("--weight", action="append", metavar="Service.step=W",
+                     help="pick this step W times as often (repeatable; 0 never)")
+    sim.add_argument("--property", action="append", metavar="NAME")
+    sim.add_argument("--no-deadlock", action="store_true")
+    sim.add_argument("--faults", choices=["all", "none"], default="all")
+    sim.add_argument("--max-faults", type=int, metavar="K")
+    sim.add_argument("--timeout", type=float, metavar="SECONDS")
+    sim.add_argument("--format", choices=["text", "json"], default="text")
+    sim.add_argument("--const", action="append", metavar="NAME=VALUE")
+    sim.set_defaults(func=cmd_simulate)
 
     prove = sub.add_parser("prove", help="prove invariants for every instance with Z3: "
                            "induction, BMC, k-induction, PDR")

@@ -127,8 +127,9 @@ def _obligations(spec: N.Spec, model: CompiledModel, steps: dict) -> list:
     from mscheck.engine.liveness import Obligation
 
     by_actor: dict[str, list[tuple[int, str]]] = {}
-    for sid, (actor, action) in steps.items():
-        by_actor.setdefault(actor, []).append((sid, action))
+    for sid, (actor, action, kind) in steps.items():
+        if kind != "fault":  # crashes and restarts discharge no fairness obligation
+            by_actor.setdefault(actor, []).append((sid, action))
     out = []
     for f in spec.fairness:
         ref = f.step
@@ -182,7 +183,7 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         lasso = find_lasso(g, p, q, obligations)
         if lasso is None:
             continue
-        trace = _lasso_trace(model, states, lasso)
+        trace = _lasso_trace(model, states, lasso, graph["steps"])
         if prop.kind == "leadsto":
             message = (f"liveness {prop.name}: a fair behaviour reaches {_show(prop.expr)} and "
                        f"then never {_show(prop.target)}")
@@ -201,13 +202,18 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         result.verdict = "violation"
 
 
-def _lasso_trace(model, states, lasso) -> list:
+def _lasso_trace(model, states, lasso, step_keys: dict) -> list:
+    """The lasso as trace steps; each step is the one the lasso took (its step id), not just
+    any step between the same two states."""
     from mscheck.engine.search import TraceStep
 
     steps = lasso.prefix + lasso.cycle
     trace = [TraceStep(None, states[steps[0][0]])]
-    for (a, _), (b, _) in zip(steps, steps[1:]):
-        step = next((st for st, t in model.successors(states[a]) if t == states[b]), None)
+    for (a, _), (b, sid) in zip(steps, steps[1:]):
+        want = step_keys.get(sid)
+        moves = [st for st, t in model.successors(states[a]) if t == states[b]]
+        step = next((st for st in moves if (st.actor, st.action, st.kind) == want),
+                    moves[0] if moves else None)
         trace.append(TraceStep(step, states[b]))
     return trace
 
@@ -219,7 +225,7 @@ def _check_livelock(spec, model, result, graph, g, obligations) -> None:
 
     wanted = []
     for ref in spec.progress:
-        for sid, (actor, action) in graph["steps"].items():
+        for sid, (actor, action, _kind) in graph["steps"].items():
             base = actor.split("[", 1)[0].split("(", 1)[0]
             if base == ref.owner and (ref.step is None or action == ref.step):
                 wanted.append(sid)
@@ -231,7 +237,7 @@ def _check_livelock(spec, model, result, graph, g, obligations) -> None:
         "livelock", "progress", f"livelock: a fair cycle that never takes a progress step "
         f"({names})", None, span=spec.progress[0].span,
         extra={"loop_start": lasso.loop_start}))
-    result.traces.append(_lasso_trace(model, graph["states"], lasso))
+    result.traces.append(_lasso_trace(model, graph["states"], lasso, graph["steps"]))
     result.verdict = "violation"
 
 
@@ -241,7 +247,7 @@ def _coverage(spec, graph) -> dict:
     taken: dict[tuple[str, str], int] = {}
     for v, edges in enumerate(graph["succ"]):
         for _w, sid in edges:
-            actor, action = graph["steps"][sid]
+            actor, action, _kind = graph["steps"][sid]
             key = (actor.split("[", 1)[0].split("(", 1)[0], action)
             enabled.setdefault(key, set()).add(v)
             taken[key] = taken.get(key, 0) + 1

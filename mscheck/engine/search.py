@@ -85,7 +85,8 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     """Explore every reachable state of ``model``; see the module docstring.
 
     With ``graph`` (a dict), the state graph is recorded for liveness: ``graph["succ"]``
-    (per state, (target, step id) pairs), ``graph["steps"]`` (step id -> (actor, action)),
+    (per state, (target, step id) pairs), ``graph["steps"]`` (step id -> (actor, action,
+    kind)),
     ``graph["states"]``, ``graph["parent"]`` and ``graph["initial"]``."""
     t0 = time.monotonic()
     props = [p for p in model.properties() if properties is None or p.name in properties]
@@ -124,18 +125,26 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
         """Check invariants and reachables at a new state; False to stop the search."""
         s = states[i]
         for p in invariants:
-            if not p.check(s):
+            try:
+                holds, why = p.check(s), ""
+            except StepError as err:  # the invariant has no value here: it does not hold
+                holds, why = False, f" (evaluating it failed: {err.message})"
+            if not holds:
                 violations.append(Violation("invariant", p.name, f"invariant {p.name} is "
-                                            f"violated", i, span=p.span))
+                                            f"violated{why}", i, span=p.span))
                 if not keep_going:
                     return False
         for name, p in reachables.items():
-            if name not in witnessed and p.check(s):
-                witnessed.add(name)
+            if name not in witnessed:
+                try:
+                    if p.check(s):
+                        witnessed.add(name)
+                except StepError:
+                    pass
         return True
 
     graph_succ: dict[int, list] = {}
-    step_ids: dict[tuple[str, str], int] = {}
+    step_ids: dict[tuple[str, str, str], int] = {}
     stop = False
     try:
         for s in model.initial_states():
@@ -187,7 +196,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     continue
                 j = add(t, i, step, d + 1)
                 if edges is not None:
-                    key = (step.actor, step.action)
+                    key = (step.actor, step.action, step.kind)
                     sid = step_ids.get(key)
                     if sid is None:
                         sid = step_ids[key] = len(step_ids)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["render_check", "sequence_chart"]
+__all__ = ["render_check", "render_simulation", "sequence_chart"]
 
 _VERDICT_STYLE = {"ok": "bold green", "violation": "bold red", "inconclusive": "bold yellow"}
 
@@ -91,6 +91,25 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
             con.print()
             con.print(sequence_chart(v["trace"]), soft_wrap=True)
     return buf.getvalue().rstrip("\n")
+
+
+def render_simulation(doc: dict, source: str | None = None, color: bool = False) -> str:
+    """A simulation result: how many runs and steps, then violations as for check."""
+    head = (f"{doc['runs']:,} random run(s), {doc['steps']:,} steps, depth {doc['depth']}, "
+            f"seed {doc['seed']}, {doc['seconds']:.2f} s")
+    verdict = doc["verdict"]
+    if verdict == "inconclusive":
+        body = (f"{doc['system']}: INCONCLUSIVE (no violation in the runs simulated; a "
+                "simulation proves nothing: use 'check' for a verdict)")
+        return body + "\n" + head
+    as_check = {**doc, "states": 0, "transitions": 0}
+    text = render_check(as_check, source, color)
+    lines = text.splitlines()
+    # replace the statistics table of check with the simulation's own figures
+    first_violation = next((i for i, line in enumerate(lines) if line.startswith("violation")),
+                           len(lines))
+    runs = [f"  (run {v['run']}; replay with --seed {doc['seed']})" for v in doc["violations"]]
+    return "\n".join([lines[0], head, *runs, ""] + lines[first_violation:])
 
 
 def _print_step(con: Console, item: dict) -> None:
