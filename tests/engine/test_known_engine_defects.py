@@ -1,0 +1,331 @@
+"""Defects of the model checker found by the tests of this folder, one minimal reproducer each.
+
+Every test states the behaviour expected (figures by hand, confirmed by the reference
+explorer of ``reference.py``). A test of a defect still there is marked
+``xfail(strict=True)``: it passes while the defect is there and fails (XPASS) the day it is
+fixed, so that the marker gets removed; the tests without a marker pin defects since fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+import mscheck
+from mscheck.cli import main
+from mscheck.engine.check import check_spec
+from mscheck.engine.compile import CompiledModel
+from mscheck.engine.packed import PackedModel, packed_search
+from mscheck.engine.search import Limits, search
+
+from .reference import explore
+
+
+def _load(text: str):
+    return mscheck.loads(text, "defect.ms")
+
+
+def _figures(result) -> tuple:
+    return (result.states, result.transitions,
+            sorted({(v.kind, v.property) for v in result.violations}))
+
+
+# ---------------------------------------------------------------- canonical values
+
+# A record variable without an initial value starts as its fields in declaration order;
+# a record literal (and every later write) holds them sorted by name. The same record is
+# then two different states.
+RECORD_ORDER = """
+service S {
+  var r: {b: bool, a: 0..1}
+  action reset { r := {b: false, a: 0} }
+}
+"""
+
+# Likewise for a map over an enumeration that is not declared in alphabetical order: the
+# default lists the keys in declaration order, a map literal sorts them.
+MAP_ORDER = """
+type E = {b, a}
+service S {
+  var m: [E -> bool]
+  action reset { m := [k in E |-> false] }
+}
+"""
+
+
+@pytest.mark.parametrize("text", [RECORD_ORDER, MAP_ORDER], ids=["record", "map"])
+def test_reference_counts_one_state(text):
+    # the default value and the value written are equal: one state, a self-loop
+    r = explore(_load(text))
+    assert (r.states, r.transitions) == (1, 2)
+
+
+@pytest.mark.xfail(strict=True, reason="default records keep the declared field order while "
+                   "record literals sort fields: equal records are different states")
+def test_record_default_and_literal_are_one_state():
+    r = search(CompiledModel(_load(RECORD_ORDER)), check_deadlock=False)
+    assert (r.states, r.transitions) == (1, 2)
+
+
+@pytest.mark.xfail(strict=True, reason="default maps list enumeration keys in declaration "
+                   "order while map literals sort them: equal maps are different states")
+def test_map_default_and_literal_are_one_state():
+    r = search(CompiledModel(_load(MAP_ORDER)), check_deadlock=False)
+    assert (r.states, r.transitions) == (1, 2)
+
+
+# ---------------------------------------------------------------- sync channels
+
+SYNC_HANDLER = """
+channel c: sync of 0..1
+service A {
+  var sent: bool
+  action a when not sent { c!(1); sent := true }
+  end when sent
+}
+service B {
+  var got: 0..1
+  on c?(v) { got := v }
+  end when true
+}
+"""
+
+
+def test_sync_handler_scalar_and_reference():
+    expected = (2, 2, [])
+    assert _figures(search(CompiledModel(_load(SYNC_HANDLER)))) == expected
+    r = explore(_load(SYNC_HANDLER))
+    assert (r.states, r.transitions, sorted(r.kinds)) == expected
+
+
+# Fixed: PackedModel used to recurse without end (RecursionError) following a sync channel
+# into its receiving handlers, whose own channel is that sync channel again.
+def test_packed_engine_accepts_a_handler_on_a_sync_channel():
+    pm = PackedModel(CompiledModel(_load(SYNC_HANDLER)))
+    assert _figures(packed_search(pm)) == (2, 2, [])
+
+
+# Fixed: the default (packed) engine crashed there, exit code 1 and a traceback, as if a
+# violation had been found.
+def test_cli_checks_a_handler_on_a_sync_channel(tmp_path):
+    path = tmp_path / "sync.ms"
+    path.write_text(SYNC_HANDLER)
+    proc = subprocess.run([sys.executable, "-m", "mscheck", "check", str(path), "--format",
+                           "json"], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["states"] == 2
+
+
+# A handler of a sync channel that sends on that same channel: every send needs another
+# receive, so the step never completes.
+ECHO = """
+channel c: sync of 0..1
+service A {
+  var sent: bool
+  action go when not sent { sent := true; c!(0) }
+}
+service B {
+  on c?(v) { c!(v) }
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="an endless chain of rendezvous recurses until "
+                   "RecursionError; the command crashes with exit code 1 instead of reporting")
+def test_endless_rendezvous_is_reported_not_a_crash(tmp_path):
+    path = tmp_path / "echo.ms"
+    path.write_text(ECHO)
+    proc = subprocess.run([sys.executable, "-m", "mscheck", "check", str(path), "--engine",
+                           "scalar", "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode in (1, 2, 3)
+    if proc.returncode == 1:
+        assert json.loads(proc.stdout)["violations"]
+
+
+# ---------------------------------------------------------------- step errors and --continue
+
+# x goes 0 -> 1 -> 2; in state x = 1 the step B.bad fails. Service A's table alone reads
+# 3 * 16001 keys, so the packed engine keeps A's and B's tables apart.
+STEP_ERROR = """
+service A {
+  var x: 0..2
+  var pad: 0..16000
+  action inc when x < 2 { x := x + 1 }
+  action touch when pad > 0 { skip }
+}
+service B {
+  var b: bool
+  action bad when A.x == 1 and not b { assert false }
+}
+"""
+
+
+def test_step_error_with_continue_scalar_and_reference():
+    # The state where a step fails is reported and not expanded: x = 0 and x = 1, one
+    # transition from x = 0 plus the initial state.
+    expected = (2, 2, [("assertion", "assertion")])
+    assert _figures(search(CompiledModel(_load(STEP_ERROR)), keep_going=True)) == expected
+    r = explore(_load(STEP_ERROR))
+    assert (r.states, r.transitions, sorted(r.kinds)) == expected
+    assert r.first_depth == {("error", "error"): 1} and r.errors == {"assertion"}
+
+
+@pytest.mark.xfail(strict=True, reason="with --continue the packed engine still takes the other "
+                   "tables' steps from a state where a step failed, reaches x = 2, and then "
+                   "rebuilding a trace through x = 1 raises the StepError")
+def test_packed_continue_after_a_step_error():
+    pm = PackedModel(CompiledModel(_load(STEP_ERROR)))
+    r = packed_search(pm, keep_going=True)
+    assert _figures(r) == (2, 2, [("assertion", "assertion")])
+
+
+@pytest.mark.xfail(strict=True, reason="check_spec takes the StepError escaping the packed "
+                   "search for an initial-value error: 'violation' with 0 states, no trace")
+def test_check_continue_after_a_step_error_reports_the_trace():
+    doc = check_spec(_load(STEP_ERROR), keep_going=True, engine="packed")
+    assert (doc["states"], doc["transitions"]) == (2, 2)
+    (v,) = doc["violations"]
+    assert v["kind"] == "assertion" and len(v["trace"]) == 2
+
+
+# An invariant whose evaluation fails (a map lookup outside the domain) at x = 2.
+INVARIANT_DOMAIN = """
+service A {
+  var x: 0..2
+  action inc when x < 2 { x := x + 1 }
+  end when true
+}
+invariant Lookup: [k in 0..1 |-> true][A.x]
+"""
+
+
+# Fixed: the scalar engine let the StepError of the invariant escape the search, and it was
+# reported as 0 states without a trace, while the packed engine counted the invariant as
+# violated.
+@pytest.mark.parametrize("engine", ["scalar", "packed"])
+def test_an_invariant_that_fails_to_evaluate_is_a_violation_with_a_trace(engine):
+    doc = check_spec(_load(INVARIANT_DOMAIN), engine=engine, keep_going=True)
+    assert (doc["verdict"], doc["states"], doc["transitions"]) == ("violation", 3, 3)
+    (v,) = doc["violations"]
+    assert [t["state"]["A.x"] for t in v["trace"]] == ["0", "1", "2"]
+    other = check_spec(_load(INVARIANT_DOMAIN), keep_going=True,
+                       engine="packed" if engine == "scalar" else "scalar")
+    assert [(w["kind"], w["property"]) for w in other["violations"]] == [
+        (v["kind"], v["property"])]
+
+
+# ---------------------------------------------------------------- sends out of range
+
+# Ping's field is 0..1, and the second send builds Ping(2).
+MESSAGE_RANGE = """
+message Ping(n: 0..1)
+channel c: fifo(2) of Ping
+service Sender {
+  var k: 0..2
+  action send when k < 2 { c!Ping(k + 1); k := k + 1 }
+  end when true
+}
+service Receiver {
+  var last: 0..1
+  on c?Ping(n) { last := n }
+  end when true
+}
+"""
+
+
+def test_reference_reports_the_send_of_an_out_of_range_message():
+    r = explore(_load(MESSAGE_RANGE))
+    assert (r.states, r.transitions, r.first_depth) == (2, 2, {("error", "error"): 1})
+    assert r.errors == {"range"}
+
+
+@pytest.mark.xfail(strict=True, reason="message fields are not checked against their types "
+                   "when sent (tuples and plain values are): Ping(2) travels, and the error "
+                   "shows up later, at the receiver's assignment, or never")
+def test_a_message_field_out_of_range_is_a_range_error_at_the_send():
+    r = search(CompiledModel(_load(MESSAGE_RANGE)), keep_going=True)
+    assert _figures(r) == (2, 2, [("range", "range")])
+    (v,) = r.violations
+    assert (v.step.actor, v.step.action) == ("Sender", "send")
+
+
+# ---------------------------------------------------------------- limits
+
+# 160,000 states in one long chain: every breadth-first level holds one state.
+CHAIN = """
+service Counter {
+  var hi: 0..399
+  var lo: 0..399
+  action tick when lo < 399 { lo := lo + 1 }
+  action carry when lo == 399 and hi < 399 { lo := 0; hi := hi + 1 }
+  end when true
+}
+"""
+
+# A binary tree of 262,143 states: each expansion finds two new states, so the number of
+# states found is always odd.
+TREE = """
+const M = 262142
+service Tree {
+  var node: 0..M
+  action left when 2 * node + 2 <= M { node := 2 * node + 1 }
+  action right when 2 * node + 2 <= M { node := 2 * node + 2 }
+  end when true
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="the packed engine looks at the clock only every 16,384 "
+                   "states of one level, so small levels never time out")
+def test_packed_timeout_on_a_long_chain():
+    t0 = time.monotonic()
+    r = packed_search(PackedModel(CompiledModel(_load(CHAIN))), limits=Limits(timeout=0.1))
+    assert r.verdict == "inconclusive"  # the whole chain takes over a second
+    assert time.monotonic() - t0 < 1
+
+
+@pytest.mark.xfail(strict=True, reason="the scalar engine looks at the clock only when the "
+                   "number of states is a multiple of 1024 right after an expansion; here it "
+                   "never is")
+def test_scalar_timeout_on_a_binary_tree():
+    t0 = time.monotonic()
+    r = search(CompiledModel(_load(TREE)), limits=Limits(timeout=0.1))
+    assert r.verdict == "inconclusive"  # the whole tree takes over a second
+    assert time.monotonic() - t0 < 1
+
+
+# ---------------------------------------------------------------- reporting
+
+
+@pytest.mark.xfail(strict=True, reason="an unknown --property is reported as 'inconclusive' "
+                   "with exit code 3; it is a usage error (2)")
+def test_unknown_property_is_a_usage_error(tmp_path, capsys):
+    path = tmp_path / "s.ms"
+    path.write_text("service S { var x: bool; action a { x := not x } }\n"
+                    "invariant I: S.x or not S.x\n")
+    assert main(["check", str(path), "--property", "Typo"]) == 2
+
+
+@pytest.mark.xfail(strict=True, reason="a step error raised while evaluating a guard (or an "
+                   "action parameter's domain) is reported without the step that failed")
+def test_an_error_in_a_guard_names_the_step():
+    text = """
+service Lookup {
+  var k: 0..3
+  var table: [0..2 -> bool]
+  action next when k < 3 { k := k + 1 }
+  action read when table[k] { skip }
+  end when true
+}
+"""
+    r = search(CompiledModel(_load(text)))
+    (v,) = r.violations
+    assert v.kind == "domain"
+    assert v.step is not None and v.step.action == "read"
