@@ -217,7 +217,7 @@ def _progress_printer():
 
 
 def cmd_check(args) -> int:
-    from mscheck.engine.check import check_spec
+    from mscheck.engine.check import UsageError, check_spec
     from mscheck.engine.compile import Unsupported
     from mscheck.engine.search import Limits
     from mscheck.report.check import render_check
@@ -239,6 +239,10 @@ def cmd_check(args) -> int:
         where = f"{exc.span}: " if exc.span else ""
         print(f"{where}inconclusive: {exc}", file=sys.stderr)
         return EXIT_INCONCLUSIVE
+    except UsageError as exc:
+        finish()
+        print(f"mscheck: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     finish()
     _emit(args, "check", doc, spec,
           lambda d: render_check(d, source, color=sys.stdout.isatty()))

@@ -16,7 +16,11 @@ from mscheck.engine.search import Limits, SearchResult, search
 from mscheck.ir import nodes as N
 from mscheck.ir.evaluate import show_value
 
-__all__ = ["check_spec", "result_document"]
+__all__ = ["check_spec", "result_document", "UsageError"]
+
+
+class UsageError(Exception):
+    """The options do not fit the spec (an unknown property name): exit code 2."""
 
 
 def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
@@ -39,8 +43,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         unknown = [p for p in properties if p not in names and p not in ("deadlock_free",
                                                                               "progress")]
         if unknown:
-            raise Unsupported(f"no invariant or reachable property named {', '.join(unknown)}; "
-                              f"the spec has {', '.join(sorted(names)) or 'none'}")
+            raise UsageError(f"no property named {', '.join(unknown)}; the spec has "
+                             f"{', '.join(sorted(names | {'deadlock_free'})) or 'none'}")
         deadlock = deadlock and "deadlock_free" in properties
         selected = [p for p in properties if p in names]
         live = [p for p in live if p is None or p.name in selected]

@@ -17,8 +17,8 @@ from typing import Any, Callable
 from mscheck.engine.model import ModelProperty, Step, StepError
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import (ChanId, EvalError, FMap, MsgVal, Record, _builtin, _sort_key,
-                                 _update, default_value, show_value, type_values)
+from mscheck.ir.evaluate import (ChanId, EvalError, FMap, MsgVal, Record, _builtin,
+                                 _sort_key_any, _update, default_value, show_value, type_values)
 from mscheck.ir.printer import show_expr
 
 __all__ = ["compile_spec", "CompiledModel", "Unsupported"]
@@ -40,8 +40,7 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _key(v):
-    return _sort_key(v) if not isinstance(v, int) else ("", v)
+_key = _sort_key_any  # one order for map keys, bags and choices, everywhere
 
 
 class CompiledModel:
@@ -51,6 +50,7 @@ class CompiledModel:
         """``faults``: explore the fault flags of channels and crashable services (False:
         check as if none were set). ``max_faults``: at most this many faults per run."""
         self.spec = spec
+        self._rendezvous_depth = 0
         self.faults = faults
         self.max_faults = max_faults
         self.consts = {n: c.value for n, c in spec.constants.items()}
@@ -334,7 +334,17 @@ class CompiledModel:
     def _x_MsgLit(self, e):
         name = e.name
         fs = [self._cx(a) for a in e.args]
-        return lambda s, env: MsgVal(name, tuple(f(s, env) for f in fs))
+        fields = self.spec.messages[name].fields
+        span = e.span
+
+        def make(s, env):
+            args = tuple(f(s, env) for f in fs)
+            for (fname, ftype), v in zip(fields, args):
+                bad = self._fits(ftype, v)
+                if bad:
+                    raise StepError("range", f"{name}({fname} = {show_value(v)}): {bad}", span)
+            return MsgVal(name, args)
+        return make
 
     def _x_LetE(self, e):
         value, body, name = self._cx(e.value), self._cx(e.body), e.name
@@ -569,6 +579,16 @@ class CompiledModel:
         return out
 
     def _rendezvous(self, w, env, msgs, k, cid, msg, processes=True):
+        self._rendezvous_depth += 1
+        try:
+            if self._rendezvous_depth > 100:
+                raise StepError("domain", f"a chain of rendezvous on {show_value(cid)} does not "
+                                "end: a receiving handler keeps sending synchronously")
+            self._rendezvous_inner(w, env, msgs, k, cid, msg, processes)
+        finally:
+            self._rendezvous_depth -= 1
+
+    def _rendezvous_inner(self, w, env, msgs, k, cid, msg, processes):
         if processes and self.procs is not None:
             self.procs.receivers_for(w, cid, msg, k, env, msgs)
         for h in self._receivers.get(cid.name, ()):
@@ -851,9 +871,20 @@ class CompiledModel:
             return  # a crashed instance takes no step until it restarts
         guard, body, actor = st["guard"], st["body"], st["actor"]
         pnames = st["param_names"]
-        for env in st["params"](state, inst):
+        try:
+            envs = st["params"](state, inst)
+        except StepError as err:
+            err.step = Step(actor(inst), st["name"], (), (), "step")
+            raise
+        for env in envs:
             if st["kind"] == "action":
-                if guard is not None and not guard(state, env):
+                try:
+                    enabled = guard is None or guard(state, env)
+                except StepError as err:
+                    err.step = Step(actor(inst), st["name"],
+                                    tuple((n, env[n]) for n in pnames), (), "step")
+                    raise
+                if not enabled:
                     continue
                 params = tuple((n, env[n]) for n in pnames)
                 self._run(out, state, env, body, actor(inst), st["name"], params, (), "step")
@@ -876,10 +907,14 @@ class CompiledModel:
             bound = self._match(st["pattern"], msg, env)
             if bound is None:
                 continue
-            if st["guard"] is not None and not st["guard"](state, bound):
-                continue
             params = tuple((n, env[n]) for n in pnames)
             recv = (("recv", show_value(cid), show_value(msg)),)
+            try:
+                if st["guard"] is not None and not st["guard"](state, bound):
+                    continue
+            except StepError as err:
+                err.step = Step(actor, st["name"], params, recv, "handler")
+                raise
 
             def done(w2, env2, msgs2):
                 out.append((Step(actor, st["name"], params, msgs2, "handler"), tuple(w2)))

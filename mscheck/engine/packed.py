@@ -531,7 +531,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             gets = [(t.mask, t.entries.get, t.fill) for t in tables]
             for n_done, s in enumerate(frontier):
                 moved = False
-                failed = False
+                found_ds = []
                 for mask, get, fill in gets:
                     k = s & mask
                     ds = get(k)
@@ -539,21 +539,22 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                         ds = fill(k)
                     if ds:
                         moved = True
-                        if ds is ERROR:
-                            failed = True
-                            continue
-                        transitions += len(ds)
-                        for d in ds:
-                            t = s ^ d
-                            if t not in visited:
-                                add(t)
-                                push(t)
-                if failed:
+                        found_ds.append(ds)
+                if found_ds and any(ds is ERROR for ds in found_ds):
+                    # a step fails in this state: it is not expanded (as the scalar engine)
                     violations.append(_step_error(model, pm, s))
                     found.append((depth, s))
                     if not keep_going:
                         stop = True
                         break
+                    continue
+                for ds in found_ds:
+                    transitions += len(ds)
+                    for d in ds:
+                        t = s ^ d
+                        if t not in visited:
+                            add(t)
+                            push(t)
                 if not moved and check_deadlock and not model.is_valid_end(pm.decode(s)):
                     violations.append(Violation("deadlock", "deadlock_free",
                                                 "no step is enabled (deadlock)", None))
@@ -573,8 +574,9 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                   "seconds": now - t0, "memory": _rss()})
             if stop or reason:
                 break
-            if limits.memory is not None and _rss() > limits.memory:
-                reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+            reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
+                                   len(visited))
+            if reason:
                 break
             depth += 1
             if nxt and not check_new(nxt, depth):

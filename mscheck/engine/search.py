@@ -146,6 +146,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     graph_succ: dict[int, list] = {}
     step_ids: dict[tuple[str, str, str], int] = {}
     stop = False
+    expanded = 0
     try:
         for s in model.initial_states():
             transitions += 1
@@ -209,7 +210,8 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     stop = True
                     break
             n = len(states)
-            if n & 1023 == 0 or stop:
+            expanded += 1
+            if expanded & 255 == 0 or stop:
                 now = time.monotonic()
                 reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory),
                                        t0, n)

@@ -73,6 +73,11 @@ def _sort_key(v):
     return (type(v).__name__, repr(v))
 
 
+def _sort_key_any(v):
+    """The order maps list their keys in (and so every engine): numbers by value."""
+    return ("", v) if isinstance(v, int) and not isinstance(v, bool) else _sort_key(v)
+
+
 def show_value(v) -> str:
     if v is True:
         return "true"
@@ -118,11 +123,12 @@ def type_values(t: T.Type, messages: Mapping[str, N.Message] | None = None, limi
     if isinstance(t, T.TupleT):
         return [tuple(p) for p in product(*(type_values(e, messages, limit) for e in t.elems))]
     if isinstance(t, T.RecordT):
-        names = [n for n, _ in t.fields]
+        fields = sorted(t.fields)  # records always list their fields by name
+        names = [n for n, _ in fields]
         return [Record(tuple(zip(names, p)))
-                for p in product(*(type_values(f, messages, limit) for _, f in t.fields))]
+                for p in product(*(type_values(f, messages, limit) for _, f in fields))]
     if isinstance(t, T.MapT):
-        keys = type_values(t.key, messages, limit)
+        keys = sorted(type_values(t.key, messages, limit), key=_sort_key_any)
         vals = type_values(t.value, messages, limit)
         if len(vals) ** len(keys) > limit:
             raise EvalError("the map type has too many values to list")
@@ -149,10 +155,10 @@ def default_value(t: T.Type, messages=None):
     if isinstance(t, T.TupleT):
         return tuple(default_value(e, messages) for e in t.elems)
     if isinstance(t, T.RecordT):
-        return Record(tuple((n, default_value(f, messages)) for n, f in t.fields))
+        return Record(tuple((n, default_value(f, messages)) for n, f in sorted(t.fields)))
     if isinstance(t, T.MapT):
         return FMap(tuple((k, default_value(t.value, messages))
-                          for k in type_values(t.key, messages)))
+                          for k in sorted(type_values(t.key, messages), key=_sort_key_any)))
     raise EvalError(f"a variable of type {T.show(t)} needs an initial value")
 
 
@@ -236,11 +242,11 @@ def evaluate(e: N.Expr, env: Mapping[str, Any], consts: Mapping[str, Any],
     if isinstance(e, N.SetMap):
         return frozenset(ev(e.expr, b) for b in _bindings(e.vars, env, ev))
     if isinstance(e, N.RecordLit):
-        return Record(tuple((n, ev(x, env)) for n, x in e.fields))
+        return Record(tuple(sorted((n, ev(x, env)) for n, x in e.fields)))
     if isinstance(e, (N.TupleLit, N.SeqLit)):
         return tuple(ev(x, env) for x in e.elems)
     if isinstance(e, N.MapLit):
-        keys = sorted(ev(e.domain, env), key=_sort_key)
+        keys = sorted(ev(e.domain, env), key=_sort_key_any)
         return FMap(tuple((k, ev(e.body, {**env, e.var: k})) for k in keys))
     if isinstance(e, N.MsgLit):
         return MsgVal(e.name, tuple(ev(a, env) for a in e.args))

@@ -83,20 +83,13 @@ def check_agreement(text: str) -> None:
     _note(f"reference: {ref}")
     expected = ref.first_depth
     for name, run in _engines(spec):
-        if name == "packed" and ref.errors:
-            # Known defect, pinned by test_known_engine_defects.py::
-            # test_packed_continue_after_a_step_error: with --continue the packed engine
-            # still takes the other steps of a state whose step failed (and then crashes
-            # rebuilding a trace through it). Without --continue it is still compared.
-            pass
-        else:
-            r = run(True)
-            got = _found(r, ref)
-            assert (name, r.states, r.transitions) == (name, ref.states, ref.transitions)
-            assert (name, set(got)) == (name, set(expected))
-            assert (name, got) == (name, expected)
-            assert (name, r.depth) == (name, ref.max_depth)
-            assert r.verdict == ("violation" if expected else "ok")
+        r = run(True)
+        got = _found(r, ref)
+        assert (name, r.states, r.transitions) == (name, ref.states, ref.transitions)
+        assert (name, set(got)) == (name, set(expected))
+        assert (name, got) == (name, expected)
+        assert (name, r.depth) == (name, ref.max_depth)
+        assert r.verdict == ("violation" if expected else "ok")
 
         if name == "scalar":
             # depth-first: other traces, the same space and the same violations
@@ -183,8 +176,8 @@ service R[i in 1..NR] {
 invariant Inv0: S1.x3
 reachable Reach: S1.x3
 """, "with --continue the packed engine expands past a failed step and then crashes "
-         "rebuilding a trace (test_known_engine_defects.py::"
-         "test_packed_continue_after_a_step_error); still compared without --continue"),
+         "rebuilding a trace; fixed: a failed state is not expanded (test_engine_regressions.py::"
+         "test_packed_continue_after_a_step_error)"),
     ("two-errors-in-one-state", """channel ch0: sync of 0..1
 var g0: 0..1 = 0
 service S0 {

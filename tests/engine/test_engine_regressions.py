@@ -1,10 +1,6 @@
-"""Defects of the model checker found by the tests of this folder, one minimal reproducer each.
-
-Every test states the behaviour expected (figures by hand, confirmed by the reference
-explorer of ``reference.py``). A test of a defect still there is marked
-``xfail(strict=True)``: it passes while the defect is there and fails (XPASS) the day it is
-fixed, so that the marker gets removed; the tests without a marker pin defects since fixed.
-"""
+"""Defects of the model checker found by the tests of this folder and fixed, one minimal
+reproducer each. Every test states the behaviour expected (figures by hand, confirmed by the
+reference explorer of ``reference.py``)."""
 
 from __future__ import annotations
 
@@ -64,15 +60,11 @@ def test_reference_counts_one_state(text):
     assert (r.states, r.transitions) == (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="default records keep the declared field order while "
-                   "record literals sort fields: equal records are different states")
 def test_record_default_and_literal_are_one_state():
     r = search(CompiledModel(_load(RECORD_ORDER)), check_deadlock=False)
     assert (r.states, r.transitions) == (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="default maps list enumeration keys in declaration "
-                   "order while map literals sort them: equal maps are different states")
 def test_map_default_and_literal_are_one_state():
     r = search(CompiledModel(_load(MAP_ORDER)), check_deadlock=False)
     assert (r.states, r.transitions) == (1, 2)
@@ -135,8 +127,6 @@ service B {
 """
 
 
-@pytest.mark.xfail(strict=True, reason="an endless chain of rendezvous recurses until "
-                   "RecursionError; the command crashes with exit code 1 instead of reporting")
 def test_endless_rendezvous_is_reported_not_a_crash(tmp_path):
     path = tmp_path / "echo.ms"
     path.write_text(ECHO)
@@ -177,17 +167,12 @@ def test_step_error_with_continue_scalar_and_reference():
     assert r.first_depth == {("error", "error"): 1} and r.errors == {"assertion"}
 
 
-@pytest.mark.xfail(strict=True, reason="with --continue the packed engine still takes the other "
-                   "tables' steps from a state where a step failed, reaches x = 2, and then "
-                   "rebuilding a trace through x = 1 raises the StepError")
 def test_packed_continue_after_a_step_error():
     pm = PackedModel(CompiledModel(_load(STEP_ERROR)))
     r = packed_search(pm, keep_going=True)
     assert _figures(r) == (2, 2, [("assertion", "assertion")])
 
 
-@pytest.mark.xfail(strict=True, reason="check_spec takes the StepError escaping the packed "
-                   "search for an initial-value error: 'violation' with 0 states, no trace")
 def test_check_continue_after_a_step_error_reports_the_trace():
     doc = check_spec(_load(STEP_ERROR), keep_going=True, engine="packed")
     assert (doc["states"], doc["transitions"]) == (2, 2)
@@ -246,9 +231,6 @@ def test_reference_reports_the_send_of_an_out_of_range_message():
     assert r.errors == {"range"}
 
 
-@pytest.mark.xfail(strict=True, reason="message fields are not checked against their types "
-                   "when sent (tuples and plain values are): Ping(2) travels, and the error "
-                   "shows up later, at the receiver's assignment, or never")
 def test_a_message_field_out_of_range_is_a_range_error_at_the_send():
     r = search(CompiledModel(_load(MESSAGE_RANGE)), keep_going=True)
     assert _figures(r) == (2, 2, [("range", "range")])
@@ -282,8 +264,6 @@ service Tree {
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the packed engine looks at the clock only every 16,384 "
-                   "states of one level, so small levels never time out")
 def test_packed_timeout_on_a_long_chain():
     t0 = time.monotonic()
     r = packed_search(PackedModel(CompiledModel(_load(CHAIN))), limits=Limits(timeout=0.1))
@@ -291,9 +271,6 @@ def test_packed_timeout_on_a_long_chain():
     assert time.monotonic() - t0 < 1
 
 
-@pytest.mark.xfail(strict=True, reason="the scalar engine looks at the clock only when the "
-                   "number of states is a multiple of 1024 right after an expansion; here it "
-                   "never is")
 def test_scalar_timeout_on_a_binary_tree():
     t0 = time.monotonic()
     r = search(CompiledModel(_load(TREE)), limits=Limits(timeout=0.1))
@@ -304,8 +281,6 @@ def test_scalar_timeout_on_a_binary_tree():
 # ---------------------------------------------------------------- reporting
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown --property is reported as 'inconclusive' "
-                   "with exit code 3; it is a usage error (2)")
 def test_unknown_property_is_a_usage_error(tmp_path, capsys):
     path = tmp_path / "s.ms"
     path.write_text("service S { var x: bool; action a { x := not x } }\n"
@@ -313,8 +288,6 @@ def test_unknown_property_is_a_usage_error(tmp_path, capsys):
     assert main(["check", str(path), "--property", "Typo"]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a step error raised while evaluating a guard (or an "
-                   "action parameter's domain) is reported without the step that failed")
 def test_an_error_in_a_guard_names_the_step():
     text = """
 service Lookup {
