@@ -35,17 +35,16 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
         line.append(" (every property holds in every reachable state)")
     con.print(line)
 
-    stats = Table(show_header=False, box=None, pad_edge=False)
-    stats.add_column(style="dim")
-    stats.add_column(justify="right")
-    stats.add_row("distinct states", f"{doc['states']:,}")
-    stats.add_row("transitions", f"{doc['transitions']:,}")
-    stats.add_row("depth", str(doc["depth"]))
-    stats.add_row("seconds", f"{doc['seconds']:.2f}")
+    # fixed widths: a longer figure on one line must not move the others
+    rows = [("distinct states", f"{doc['states']:,}"),
+            ("transitions", f"{doc['transitions']:,}"),
+            ("depth", str(doc["depth"])),
+            ("seconds", f"{doc['seconds']:.2f}")]
     if doc.get("states_per_second"):
-        stats.add_row("states/s", f"{doc['states_per_second']:,}")
-    stats.add_row("peak memory", _mem(doc.get("peak_memory")))
-    con.print(stats)
+        rows.append(("states/s", f"{doc['states_per_second']:,}"))
+    rows.append(("peak memory", _mem(doc.get("peak_memory"))))
+    for label, value in rows:
+        con.print(f"{label:<16}{value:>14}")
 
     cov = doc.get("coverage")
     if cov:
