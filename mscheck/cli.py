@@ -408,9 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep exploring after a violation (counts the whole state space)")
     check.add_argument("--strategy", choices=["bfs", "dfs"], default="bfs",
                        help="breadth-first (shortest traces, the default) or depth-first")
-    check.add_argument("--engine", choices=["auto", "packed", "scalar"], default=None,
-                       help="packed integer states with transition tables (auto: when the spec "
-                       "allows), or the general scalar engine")
+    check.add_argument("--engine", choices=["auto", "vector", "packed", "scalar"], default=None,
+                       help="vector: numpy over whole levels of packed states; packed: the "
+                       "same states in a Python loop; scalar: the general engine; auto (the "
+                       "default) picks the fastest one the spec allows")
     check.add_argument("--faults", choices=["all", "none"], default=None,
                        help="explore lossy/duplicating/reordering channels and crashes (all), "
                        "or check as if no fault flag were set (none)")

@@ -53,26 +53,26 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread
         previous = None
-    packed, why_scalar = None, None
+    packed, why_scalar, used = None, None, "packed"
     graph: dict | None = {} if live or coverage else None
-    if live and engine == "packed":
+    if live and engine in ("packed", "vector"):
         raise Unsupported("liveness properties are checked by the scalar engine; use "
                           "--engine scalar or auto")
     if live or coverage:
         why_scalar = "liveness, livelock and coverage need the state graph"
-    elif engine in ("auto", "packed") and strategy == "bfs":
+    elif engine in ("auto", "packed", "vector") and strategy == "bfs":
         from mscheck.engine.packed import NotPackable, PackedModel
 
         try:
             packed = PackedModel(model)
         except NotPackable as exc:
             why_scalar = str(exc)
-            if engine == "packed":
-                raise Unsupported(f"the packed engine cannot run this spec: {exc}") from None
+            if engine in ("packed", "vector"):
+                raise Unsupported(f"the {engine} engine cannot run this spec: {exc}") from None
         except StepError:
             packed = None  # reported below by the scalar engine
-    elif engine == "packed":
-        raise Unsupported("the packed engine searches breadth-first only")
+    elif engine in ("packed", "vector"):
+        raise Unsupported(f"the {engine} engine searches breadth-first only")
     try:
         try:
             initial_error = None
@@ -80,12 +80,19 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
             if packed is not None:
                 from mscheck.engine.packed import NotPackable, packed_search
 
+                run = packed_search
+                if engine in ("auto", "vector") and packed.bits <= 64:
+                    from mscheck.engine.vector import vector_search
+
+                    run, used = vector_search, "vector"
+                elif engine == "vector":
+                    raise Unsupported(f"the vector engine handles states of at most 64 bits; "
+                                      f"these take {packed.bits} (use --engine packed)")
                 try:
-                    result = packed_search(packed, limits=limits, check_deadlock=deadlock,
-                                           keep_going=keep_going, properties=selected,
-                                           progress=progress)
+                    result = run(packed, limits=limits, check_deadlock=deadlock,
+                                 keep_going=keep_going, properties=selected, progress=progress)
                 except NotPackable as exc:  # found while filling a table: start again
-                    if engine == "packed":
+                    if engine in ("packed", "vector"):
                         raise Unsupported(f"the packed engine cannot run this spec: {exc}") \
                             from None
                     why_scalar, packed = str(exc), None
@@ -114,7 +121,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     doc = result_document(spec, model, result)
     if coverage and graph:
         doc["coverage"] = _coverage(spec, graph)
-    doc["engine"] = "packed" if packed is not None else "scalar"
+    doc["engine"] = used if packed is not None else "scalar"
     if packed is not None:
         doc["state_bits"] = packed.bits
     elif why_scalar:

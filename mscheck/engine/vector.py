@@ -19,9 +19,10 @@ How a level is expanded, a chunk of states at a time:
   states already seen are dropped with ``np.searchsorted`` against the sorted array of visited
   states; the new ones are merged into it at the end of the level.
 
-A state's successors, its step errors and deadlock are found as ``packed_search`` finds them;
-the limits (``Limits``) are checked at the same points (every 16384 states of a level, and
-after each level), so a state limit stops at the same count. Invariant leaves with a table of
+A state's successors, its step errors (a state where a step fails is not expanded) and
+deadlock are found as ``packed_search`` finds them; the limits (``Limits``) are checked at the
+same points (every 16384 states of a level, and after each level), so a state limit stops at
+the same count. Invariant leaves with a table of
 good keys are tested array-wide (membership by ``np.searchsorted``); leaves that read too
 many slots to tabulate are evaluated once per distinct key of the level (their ``test``
 depends on the key only) and then applied array-wide.
@@ -260,11 +261,17 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         moved = np.zeros(n, dtype=bool)
         failed = np.zeros(n, dtype=bool)
         total = np.zeros(n, dtype=np.int64)
+        looked = []
         for vt in vtables:
             pos = vt.lookup(states & vt.mask)
-            cnt = vt.count[pos]
             moved |= vt.moved[pos]
             failed |= vt.error[pos]
+            looked.append((vt, pos))
+        any_failed = failed.any()
+        for vt, pos in looked:
+            cnt = vt.count[pos]
+            if any_failed:  # a state where a step fails is not expanded
+                cnt[failed] = 0
             total += cnt
             counts.append((vt, pos, cnt))
         end = np.cumsum(total)
@@ -317,6 +324,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         bound = cut if not keep_going and len(event_idx) else n  # an event there stops first
         while b - base < bound:
             i = b - base
+            if failed[i]:  # packed_search goes on to the next state without a check
+                b += CHECK_EVERY
+                continue
             states_then = n_before + int(np.searchsorted(pos_sorted, end[i]))
             why = limit_reached(limits, t0, states_then)
             if why:
@@ -376,8 +386,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             del level_new
             if stop or reason:
                 break
-            if limits.memory is not None and _rss() > limits.memory:
-                reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+            reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
+                                   n_visited)
+            if reason:
                 break
             depth += 1
             nxt = parts[0] if len(parts) == 1 else np.concatenate(parts)
