@@ -37,7 +37,7 @@ import networkx as nx
 
 from mscheck.diagnostics import Diagnostic
 from mscheck.ir import nodes as N
-from mscheck.ir.walk import var_refs
+from mscheck.ir.walk import process_parts, statements, var_refs
 
 __all__ = ["build_graph", "graph_warnings", "service_nodes", "node_id", "ARCH_CODES"]
 
@@ -110,32 +110,8 @@ def service_nodes(g: nx.MultiDiGraph) -> list[str]:
     return sorted(n for n, d in g.nodes(data=True) if d.get("kind") == "service")
 
 
-def _stmts(stmts):
-    stack = list(reversed(stmts))
-    while stack:
-        s = stack.pop()
-        yield s
-        if isinstance(s, N.IfS):
-            for _, body in reversed(s.branches):
-                stack.extend(reversed(body))
-            stack.extend(reversed(s.orelse))
-        elif isinstance(s, N.ChooseS):
-            stack.extend(reversed(s.body))
 
 
-def _proc_parts(p):
-    stack = [p]
-    while stack:
-        x = stack.pop()
-        if x is None:
-            continue
-        yield x
-        for attr in ("cont", "body", "then", "orelse"):
-            sub = getattr(x, attr, None)
-            if isinstance(sub, N.Proc):
-                stack.append(sub)
-        for attr in ("alternatives", "parts"):
-            stack.extend(getattr(x, attr, ()))
 
 
 def _channel_use(spec: N.Spec):
@@ -147,13 +123,13 @@ def _channel_use(spec: N.Spec):
         for step in (*svc.actions, *svc.handlers):
             if isinstance(step, N.Handler) and isinstance(step.channel, N.ChanVal):
                 recvs.setdefault(svc.name, {}).setdefault(step.channel.channel, step.span)
-            for s in _stmts(step.body):
+            for s in statements(step.body):
                 if isinstance(s, N.Send) and isinstance(s.channel, N.ChanVal):
                     sends.setdefault(svc.name, {}).setdefault(s.channel.channel, s.span)
     for proc in spec.processes.values():
         if proc.service is None:
             continue
-        for part in _proc_parts(proc.body):
+        for part in process_parts(proc.body):
             if isinstance(part, N.POut) and isinstance(part.channel, N.ChanVal):
                 sends.setdefault(proc.service, {}).setdefault(part.channel.channel, part.span)
             elif isinstance(part, (N.PIn, N.PRepl)) and isinstance(part.channel, N.ChanVal):
@@ -342,7 +318,7 @@ def graph_warnings(spec: N.Spec, g: nx.MultiDiGraph) -> list[Diagnostic]:
         for svc in spec.services.values():
             for step in (*svc.actions, *svc.handlers):
                 used = {r.var for r in var_refs(step) if r.owner is None}
-                used |= {s.target.var for s in _stmts(step.body)
+                used |= {s.target.var for s in statements(step.body)
                          if isinstance(s, N.Assign) and s.target.owner is None}
                 for var in sorted(used):
                     store = store_of.get(var)

@@ -12,23 +12,11 @@ from __future__ import annotations
 
 from mscheck.ir import nodes as N
 from mscheck.ir.printer import show_expr
-from mscheck.ir.walk import var_refs
+from mscheck.ir.walk import process_parts, statements, var_refs
 
 __all__ = ["formal_model", "relation_model", "communication", "step_sends", "step_writes"]
 
 
-def _stmts(stmts):
-    """Every statement, nested ones included."""
-    stack = list(reversed(stmts))
-    while stack:
-        s = stack.pop()
-        yield s
-        if isinstance(s, N.IfS):
-            for _, body in reversed(s.branches):
-                stack.extend(reversed(body))
-            stack.extend(reversed(s.orelse))
-        elif isinstance(s, N.ChooseS):
-            stack.extend(reversed(s.body))
 
 
 def _chan_name(e: N.Expr) -> str:
@@ -42,31 +30,18 @@ def _payload_name(p: N.Expr) -> str:
 
 
 def step_sends(body) -> list[str]:
-    return [f"{_chan_name(s.channel)}!{_payload_name(s.payload)}" for s in _stmts(body)
+    return [f"{_chan_name(s.channel)}!{_payload_name(s.payload)}" for s in statements(body)
             if isinstance(s, N.Send)]
 
 
 def step_writes(body) -> list[str]:
     out = []
-    for s in _stmts(body):
+    for s in statements(body):
         if isinstance(s, N.Assign) and s.target.var not in out:
             out.append(s.target.var)
     return out
 
 
-def _proc_parts(p: N.Proc):
-    stack = [p]
-    while stack:
-        x = stack.pop()
-        if x is None:
-            continue
-        yield x
-        for attr in ("cont", "body", "then", "orelse"):
-            sub = getattr(x, attr, None)
-            if isinstance(sub, N.Proc):
-                stack.append(sub)
-        for attr in ("alternatives", "parts"):
-            stack.extend(getattr(x, attr, ()))
 
 
 def _actor_channels(spec: N.Spec):
@@ -75,18 +50,18 @@ def _actor_channels(spec: N.Spec):
     recvs: dict[str, set[str]] = {}
     for svc in spec.services.values():
         for a in svc.actions:
-            for s in _stmts(a.body):
+            for s in statements(a.body):
                 if isinstance(s, N.Send) and isinstance(s.channel, N.ChanVal):
                     sends.setdefault(svc.name, set()).add(s.channel.channel)
         for h in svc.handlers:
             if isinstance(h.channel, N.ChanVal):
                 recvs.setdefault(svc.name, set()).add(h.channel.channel)
-            for s in _stmts(h.body):
+            for s in statements(h.body):
                 if isinstance(s, N.Send) and isinstance(s.channel, N.ChanVal):
                     sends.setdefault(svc.name, set()).add(s.channel.channel)
     for proc in spec.processes.values():
         actor = proc.service or proc.name
-        for part in _proc_parts(proc.body):
+        for part in process_parts(proc.body):
             if isinstance(part, N.POut) and isinstance(part.channel, N.ChanVal):
                 sends.setdefault(actor, set()).add(part.channel.channel)
             elif isinstance(part, (N.PIn, N.PRepl)) and isinstance(part.channel, N.ChanVal):
@@ -149,7 +124,7 @@ def formal_model(spec: N.Spec) -> dict:
         if proc.service is None:
             S.append({"name": proc.name, "kind": "process", "context": None,
                       "state": {n: _type_str(t) for n, t in proc.params}})
-        for part in _proc_parts(proc.body):
+        for part in process_parts(proc.body):
             if isinstance(part, (N.PIn, N.PRepl)):
                 pat = part.pattern
                 what = pat.message or "(" + ", ".join(n for n, _ in pat.vars) + ")"
@@ -176,7 +151,7 @@ def relation_model(spec: N.Spec) -> dict:
     for svc in spec.services.values():
         used = set()
         for step in (*svc.actions, *svc.handlers):
-            for s in _stmts(step.body):
+            for s in statements(step.body):
                 if isinstance(s, N.Assign) and s.target.owner is None:
                     used.add(s.target.var)
             used.update(r.var for r in var_refs(step) if r.owner is None)
