@@ -110,10 +110,6 @@ def service_nodes(g: nx.MultiDiGraph) -> list[str]:
     return sorted(n for n, d in g.nodes(data=True) if d.get("kind") == "service")
 
 
-
-
-
-
 def _channel_use(spec: N.Spec):
     """Per service: {channel: first span} sent on and received from (attached processes
     count for their service; free processes are not services and are left out)."""

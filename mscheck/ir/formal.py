@@ -17,8 +17,6 @@ from mscheck.ir.walk import process_parts, statements, var_refs
 __all__ = ["formal_model", "relation_model", "communication", "step_sends", "step_writes"]
 
 
-
-
 def _chan_name(e: N.Expr) -> str:
     return e.channel if isinstance(e, N.ChanVal) else e.name
 
@@ -40,8 +38,6 @@ def step_writes(body) -> list[str]:
         if isinstance(s, N.Assign) and s.target.var not in out:
             out.append(s.target.var)
     return out
-
-
 
 
 def _actor_channels(spec: N.Spec):
