@@ -65,7 +65,6 @@ class CompiledModel:
         self.chan_kind: dict[str, N.Channel] = dict(spec.channels)
         self._layout()
         self._unsupported()
-        self.actions = []  # (actor name, action, env, compiled)
         self._compile_steps()
         self._props = self._compile_properties()
         self.constraints = [self._cx(p.expr) for p in spec.properties_of("constraint")]

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from mscheck.diagnostics import Diagnostic, Span, SpecError
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import EvalError, default_value, evaluate, show_value, type_values
+from mscheck.ir.evaluate import EvalError, default_value, evaluate, show_value
 from mscheck.ir.walk import walk
 from mscheck.lang import ast as A
 
@@ -1398,7 +1398,7 @@ class _Lowerer:
         if isinstance(e.base, A.Name) and e.base.id in self.processes and \
                 e.base.id not in scope.locals and e.base.id not in self.services:
             if scope.mode != "property":
-                self.error("MS212", f"process parameters can be read in properties only, not "
+                self.error("MS212", "process parameters can be read in properties only, not "
                            "here", e.span)
                 raise _Abort
             params = dict(self.process_params.get(e.base.id, ()))

@@ -22,7 +22,7 @@ Encoding choices that keep every answer sound:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 from typing import Any, Callable
 
@@ -30,7 +30,7 @@ import z3
 
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import FMap, MsgVal, Record, default_value, show_value, type_values
+from mscheck.ir.evaluate import default_value, show_value, type_values
 from mscheck.ir.walk import walk
 
 __all__ = ["Unsupported", "Encoder", "StepDef", "StateVar"]

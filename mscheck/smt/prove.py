@@ -16,7 +16,6 @@ import z3
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import FMap, MsgVal, Record, _sort_key, show_value, type_values
-from mscheck.ir.printer import show_expr
 from mscheck.ir.walk import var_refs
 from mscheck.smt.encode import Encoder, StepDef, Unsupported
 
