@@ -475,7 +475,7 @@ class Gen:
 
         for s in names:
             sc = scope_for(s)
-            head = f"service R[i in 1..NR]" if s == "R" else f"service {s}"
+            head = "service R[i in 1..NR]" if s == "R" else f"service {s}"
             body = []
             for v in svc_vars[s]:
                 body.append(f"  var {v.name}: {self.type_text(v.type)}{self.init_text(v.type)}")
