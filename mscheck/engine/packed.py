@@ -440,6 +440,33 @@ class PackedModel:
         return (s & mask) in good if test is None else test(s)
 
 
+def check_level(invariants, reach: dict, states, level: int, spans: dict,
+                violations: list, found: list, keep_going: bool, first_violation,
+                has_witness) -> bool:
+    """Check the invariants on one new level (recording the first violating state of each)
+    and strike off the reachable properties it witnesses; False when the search must stop.
+    Shared by the packed and vector engines, which pass their own leaf tests."""
+    for name, leaves in invariants:
+        bad = first_violation(leaves, states)
+        if bad is not None:
+            violations.append(Violation("invariant", name, f"invariant {name} is violated",
+                                        None, span=spans.get(name)))
+            found.append((level, bad))
+            if not keep_going:
+                return False
+    for name in list(reach):
+        if has_witness(reach[name], states):
+            del reach[name]
+    return True
+
+
+def report_unreachable(reach: dict, spans: dict, violations: list, found: list) -> None:
+    """After a complete search: every reachable property never witnessed is a violation."""
+    for name in reach:
+        violations.append(unreachable(name, spans.get(name)))
+        found.append((-1, 0))
+
+
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
                   progress: Callable[[dict], None] | None = None) -> SearchResult:
@@ -452,7 +479,6 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     reach = {n: leaves for n, leaves in pm.reachables.items()
              if properties is None or n in properties}
     inv_spans = {p.name: p.span for p in model.spec.properties}
-    witnessed: set[str] = set()
     violations: list[Violation] = []
     found: list[tuple[int, int]] = []  # (level, packed state) of each violation
     reason = None
@@ -504,20 +530,11 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     def check_new(states, level) -> bool:
         nonlocal stop
-        for name, leaves in invariants:
-            bad = first_violation(leaves, states)
-            if bad is not None:
-                violations.append(Violation("invariant", name, f"invariant {name} is "
-                                            "violated", None, span=inv_spans.get(name)))
-                found.append((level, bad))
-                if not keep_going:
-                    stop = True
-                    return False
-        for name in list(reach):
-            if first_witness(reach[name], states) is not None:
-                witnessed.add(name)
-                del reach[name]
-        return True
+        ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
+                         keep_going, first_violation,
+                         lambda disjuncts, sts: first_witness(disjuncts, sts) is not None)
+        stop = stop or not ok
+        return ok
 
     try:
         check_new(init, 0)
@@ -591,9 +608,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     complete = reason is None and not stop
     if complete:
-        for name in reach:
-            violations.append(unreachable(name, inv_spans.get(name)))
-            found.append((-1, 0))
+        report_unreachable(reach, inv_spans, violations, found)
     traces = [_trace(pm, levels, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if frontier else max(depth - 1, 0)

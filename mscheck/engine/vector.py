@@ -42,9 +42,9 @@ from typing import Callable
 import numpy as np
 
 from mscheck.engine.model import Violation
-from mscheck.engine.packed import ERROR, PackedModel, _step_error, _trace, packed_search
-from mscheck.engine.search import (Limits, SearchResult, _peak, _rss, limit_reached,
-                                   unreachable)
+from mscheck.engine.packed import (ERROR, PackedModel, _step_error, _trace, check_level,
+                                   packed_search, report_unreachable)
+from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reached
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
            "MIN_FRONTIER"]
@@ -238,19 +238,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     def check_new(states: np.ndarray, level: int) -> bool:
         nonlocal stop
-        for name, leaves in invariants:
-            bad = first_violation(leaves, states)
-            if bad is not None:
-                violations.append(Violation("invariant", name, f"invariant {name} is "
-                                            "violated", None, span=inv_spans.get(name)))
-                found.append((level, bad))
-                if not keep_going:
-                    stop = True
-                    return False
-        for name in list(reach):
-            if has_witness(reach[name], states):
-                del reach[name]
-        return True
+        ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
+                         keep_going, first_violation, has_witness)
+        stop = stop or not ok
+        return ok
 
     def expand(states: np.ndarray, base: int, n_before: int, level_new: np.ndarray):
         """Expand ``states`` (``base`` = index of states[0] in the level). Returns (cut,
@@ -405,9 +396,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     complete = reason is None and not stop
     if complete:
-        for name in reach:
-            violations.append(unreachable(name, inv_spans.get(name)))
-            found.append((-1, 0))
+        report_unreachable(reach, inv_spans, violations, found)
     view = _Levels(levels)
     traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
