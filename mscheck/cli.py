@@ -135,7 +135,7 @@ def cmd_lint(args) -> int:
     from mscheck.report.diagnostics import to_json
 
     consts = _const_overrides(args.const)
-    results, worst = [], EXIT_OK
+    results, worst, runs = [], EXIT_OK, []
     for path in args.files:
         sources: dict[str, str] = {}
         try:
@@ -150,8 +150,25 @@ def cmd_lint(args) -> int:
         if errors:
             worst = EXIT_ERROR
         results.append({"file": path, "ok": not errors, "diagnostics": to_json(diags)})
+        runs.append((diags, path))
         _print_diags(diags, sources, args.format)
-    if args.format == "json":
+    if args.format in ("sarif", "junit", "github"):
+        from mscheck.report.results import from_diagnostics
+
+        rrs = [from_diagnostics(d, p) for d, p in runs]
+        if args.format == "sarif":
+            from mscheck.report.sarif import to_sarif
+
+            print(json.dumps(to_sarif(rrs), indent=2))
+        elif args.format == "junit":
+            from mscheck.report.junit import to_junit
+
+            print(to_junit(rrs))
+        else:
+            from mscheck.report.github import to_github
+
+            print(to_github(rrs))
+    elif args.format == "json":
         print(json.dumps({"version": 1, "tool": "mscheck", "command": "lint", "files": results},
                          indent=2))
     else:
@@ -381,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="parse and check specs; report every diagnostic")
     lint.add_argument("files", nargs="+", metavar="FILE")
-    lint.add_argument("--format", choices=["text", "json"], default="text")
+    lint.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"],
+                      default="text")
     lint.add_argument("--const", action="append", metavar="NAME=VALUE",
                       help="override a constant (repeatable)")
     lint.set_defaults(func=cmd_lint)
