@@ -25,7 +25,9 @@ MS316   nano_service            low       at most ``nano_components`` components
                                           ``nano_relations`` relations of any kind
 MS317   distributed_monolith    high      a cycle of synchronous calls (an SCC of two or more
                                           services) spans ``monolith_contexts`` or more
-                                          bounded contexts
+                                          bounded contexts; medium when services that must
+                                          change together span that many contexts without
+                                          such a cycle (see below)
 MS318   missing_api_gateway     medium    ``gateway_entries`` or more entry services: services
                                           nothing calls or publishes to (they take external
                                           input) and that are not named as a gateway
@@ -49,6 +51,14 @@ key                         default  meaning
 ``monolith_contexts``       2        fewest contexts a call cycle spans for MS317
 ``gateway_entries``         3        fewest entry services without a gateway for MS318
 ==========================  =======  ======================================================
+
+Services *change together* (the second form of MS317) when a change to one forces a
+release of the other: they use one data store that at least one of them writes (a change to
+its schema reaches every user), or one team owns both and one calls the other
+synchronously (the team ships both sides of a blocking interface at once). A connected
+group of such services whose members sit in ``monolith_contexts`` or more bounded contexts is
+one deployable unit cut across contexts. A group with exactly the services of a call cycle
+already reported as MS317 is not reported again.
 
 A key may be written with hyphens (``max-chain``) as in a TOML configuration file.
 Context-map validation is done when the spec is lowered (MS206, MS207, MS210, MS219) and is
@@ -218,6 +228,46 @@ def _call_span(g, u, v):
     return g.nodes[u].get("span")
 
 
+def _change_together(g, dg, readers, writers, min_contexts: int, reported: set):
+    """MS317 (medium) for each group of services that change together across
+    ``min_contexts`` or more contexts (see the module docstring)."""
+    nodes = g.nodes
+    link = nx.Graph()
+    why: dict[frozenset, list[str]] = {}
+    spans: dict[frozenset, object] = {}
+    for n in sorted(writers):
+        users = sorted(readers.get(n, set()) | writers[n])
+        for a, b in zip(users, users[1:]):
+            link.add_edge(a, b)
+        if len(users) > 1:
+            key = frozenset(users)
+            why.setdefault(key, []).append(f"share data store '{nodes[n]['name']}'")
+            spans.setdefault(key, nodes[n].get("span"))
+    team_of = {v: u for u, v, e in g.edges(data=True) if e["kind"] == "owns"
+               and nodes[u].get("kind") == "team"}
+    for u, v in sorted(dg.edges()):
+        if u != v and u in team_of and team_of.get(v) == team_of[u]:
+            link.add_edge(u, v)
+            key = frozenset((u, v))
+            why.setdefault(key, []).append(
+                f"{nodes[team_of[u]]['name']} owns {u} and {v}, and {u} calls {v}")
+            spans.setdefault(key, _call_span(g, u, v))
+    out = []
+    for group in nx.connected_components(link):
+        members = tuple(sorted(group))
+        ctxs = sorted({nodes[s].get("context") or "-" for s in members})
+        if len(ctxs) < min_contexts or members in reported:
+            continue
+        reasons = [(sorted(k), r) for k, rs in why.items() if k <= group for r in rs]
+        reasons.sort()
+        span = spans[frozenset(reasons[0][0])]
+        out.append(_smell("MS317", "medium", members,
+                          f"distributed monolith: {', '.join(members)} change together "
+                          f"across contexts {', '.join(ctxs)} ("
+                          + "; ".join(r for _, r in reasons) + ")", span))
+    return out
+
+
 def detect_smells(g: nx.MultiDiGraph, thresholds: dict | None = None) -> list[Smell]:
     """Every smell of the architecture, worst first.
 
@@ -323,6 +373,9 @@ def detect_smells(g: nx.MultiDiGraph, thresholds: dict | None = None) -> list[Sm
                 out.append(_smell("MS312", "medium", (s, owner),
                                   f"inappropriate intimacy: '{s}' {how} '{d['name']}', the "
                                   f"data store of '{owner}'", span))
+
+    monoliths = {s.services for s in out if s.code == "MS317"}
+    out.extend(_change_together(g, dg, readers, writers, t["monolith_contexts"], monoliths))
 
     for s in services:
         a, o = dg.in_degree(s), dg.out_degree(s)

@@ -100,6 +100,38 @@ def test_smells_on_small_spec():
     assert DEFAULT_THRESHOLDS["max_chain"] == 3
 
 
+LOCKSTEP = '''system Lockstep
+context Sales { service orders { component Place } service quotes { component Quote } }
+context Billing { service invoices { component Bill } }
+context Stock { service stock { component Reserve } service audit { component Log } }
+context Ship { service ship { component Send } }
+datastore sales_db owned_by orders
+orders writes sales_db
+invoices reads sales_db
+quotes reads sales_db
+team Core owns stock, ship
+stock calls ship
+audit calls stock
+'''
+
+
+def test_distributed_monolith_by_change_together():
+    g = build_graph(mscheck.loads(LOCKSTEP, "lockstep.ms"))
+    got = [(s.code, s.severity, s.services, s.message) for s in detect_smells(g)
+           if s.code == "MS317"]
+    assert got == [
+        ("MS317", "medium", ("invoices", "orders", "quotes"),
+         "distributed monolith: invoices, orders, quotes change together across contexts "
+         "Billing, Sales (share data store 'sales_db')"),
+        ("MS317", "medium", ("ship", "stock"),
+         "distributed monolith: ship, stock change together across contexts Ship, Stock "
+         "(Core owns stock and ship, and stock calls ship)"),
+    ]
+    # audit calls stock but another team (none) owns it: not part of the group; a store
+    # nobody writes couples nobody; three contexts needed: neither group qualifies
+    assert [s for s in detect_smells(g, {"monolith_contexts": 3}) if s.code == "MS317"] == []
+
+
 def test_missing_gateway_and_hub():
     spec = mscheck.loads('''system G
 service a
