@@ -156,11 +156,6 @@ def to_dot(spec_or_graph, view: str = "services") -> str:
         lines.append(f'    label={_q(grp)}; style="rounded"; color="#64748b";')
         lines.extend(body)
         lines.append("  }")
-    if view == "teams":
-        for n in sorted(n for n, d in g.nodes(data=True)
-                        if d.get("kind") in ("topic", "datastore")):
-            pass
-
     drawn = set()
     for u, v, d in g.edges(data=True):
         k = d["kind"]
@@ -224,6 +219,10 @@ def to_mermaid(spec_or_graph, view: str = "services") -> str:
     """Mermaid ``flowchart`` text of the services view (contexts as subgraphs) or, with
     ``view="contexts"``, of the context map.
 
+    As in :func:`to_dot`: a call with a weight above 1 carries it as its label and is drawn
+    wider (``linkStyle``), services take their team's colour, and services in a high or
+    medium smell (and the calls between them) are outlined in red.
+
     >>> import mscheck
     >>> print(to_mermaid(mscheck.loads('''system S
     ... context A { service a }
@@ -274,12 +273,38 @@ def to_mermaid(spec_or_graph, view: str = "services") -> str:
             lines.append(f'  subgraph {_mid(grp)}["{grp}"]')
             lines.extend(f"    {node(n)}" for n in groups[grp])
             lines.append("  end")
+    smelly = _smelly(g)
+    colours = _team_colours(g)
+    links = 0
+    styles: dict[str, list[int]] = {}
     for u, v, d in g.edges(data=True):
         k = d["kind"]
         if k == "calls" and not d.get("component"):
-            lines.append(f"  {_mid(u)} --> {_mid(v)}")
+            w = d.get("weight", 1)
+            label = f"|{w}|" if w > 1 else ""
+            lines.append(f"  {_mid(u)} -->{label} {_mid(v)}")
+            style = []
+            if w > 1:
+                style.append(f"stroke-width:{_penwidth(w)}px")
+            if u in smelly and v in smelly:
+                style.append("stroke:#dc2626")
+            if style:
+                styles.setdefault(",".join(style), []).append(links)
+            links += 1
         elif k in ("publishes", "subscribes", "reads", "writes"):
             lines.append(f"  {_mid(u)} -.-> {_mid(v)}")
+            links += 1
+    for style, idx in sorted(styles.items(), key=lambda kv: kv[1]):
+        lines.append(f"  linkStyle {','.join(map(str, idx))} {style}")
+    services = sorted(n for n, d in g.nodes(data=True) if d.get("kind") == "service")
+    for n in services:
+        fill = colours.get(g.nodes[n].get("team"))
+        if fill:
+            lines.append(f"  style {_mid(n)} fill:{fill}")
+    hot = [n for n in services if n in smelly]
+    if hot:
+        lines.append("  classDef smell stroke:#dc2626,stroke-width:2.5px")
+        lines.append(f"  class {','.join(_mid(n) for n in hot)} smell")
     return "\n".join(lines)
 
 

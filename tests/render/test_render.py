@@ -33,6 +33,31 @@ def test_mermaid():
     assert to_mermaid(spec, "contexts").count("-->") == 10
 
 
+def test_mermaid_weights_smells_and_teams():
+    spec = mscheck.loads('''system S
+context A { service a { component X } service c { component Z } }
+context B { service b { component Y } }
+team T owns a
+team U owns b
+a calls b weight 3
+b calls a
+a calls c weight 2
+''', "s.ms")
+    mm = to_mermaid(spec).splitlines()
+    assert mm[8:] == [
+        "  a -->|3| b",
+        "  a -->|2| c",
+        "  b --> a",
+        "  linkStyle 0 stroke-width:2.0px,stroke:#dc2626",
+        "  linkStyle 1 stroke-width:1.5px",
+        "  linkStyle 2 stroke:#dc2626",
+        "  style a fill:#dbeafe",
+        "  style b fill:#dcfce7",
+        "  classDef smell stroke:#dc2626,stroke-width:2.5px",
+        "  class a,b smell",
+    ]
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 @pytest.mark.parametrize("view", VIEWS)
 def test_render_png_and_svg(tmp_path, view):
