@@ -178,8 +178,16 @@ def render_metrics_text(doc: dict) -> str:
                   f"{sug['current']['groups']} services, cohesion "
                   f"{_fmt(sug['current']['cohesion'])}, coupling "
                   f"{_fmt(sug['current']['coupling'])})", markup=False)
+        into: dict[str, list[str]] = {}
+        for m in sug.get("merges", []):
+            into.setdefault(m["into"], []).append(m["service"])
+        for target, svcs in sorted(into.items()):
+            con.print(f"  merge {', '.join(svcs)} into {target}", markup=False)
+        merged = {m["service"] for m in sug.get("merges", [])}
         for mv in sug["moves"]:
-            con.print(f"  move {mv['component']}: {mv['from']} -> {mv['to']}", markup=False)
+            if mv["from"] not in merged:
+                con.print(f"  move {mv['component']}: {mv['from']} -> {mv['to']}",
+                          markup=False)
     return buf.getvalue()
 
 

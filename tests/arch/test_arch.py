@@ -190,6 +190,38 @@ def test_suggest_cut_deterministic():
     assert r1["current"]["groups"] == 10 and r1["suggested"]["groups"] == 4
     assert round(r1["suggested"]["coupling"], 4) == 0.25
     assert round(r1["current"]["coupling"], 4) == 0.4375
+    assert r1["merges"] == [
+        {"service": "ad", "into": "frontend"},
+        {"service": "currency", "into": "checkout"},
+        {"service": "email", "into": "checkout"},
+        {"service": "payment", "into": "checkout"},
+        {"service": "recommendation", "into": "productcatalog"},
+        {"service": "shipping", "into": "checkout"},
+    ]
+    text = render_metrics_text(metrics_document(mscheck.load(str(ARCH / "online_boutique.ms")),
+                                                suggest=True))
+    assert text.splitlines()[-3:] == ["  merge currency, email, payment, shipping into checkout",
+                                      "  merge ad into frontend",
+                                      "  merge recommendation into productcatalog"]
+
+
+def test_suggest_cut_counts_shared_data():
+    spec = mscheck.loads('''system D
+service a { component X }
+service b { component Y }
+service c { component Z, W }
+datastore db owned_by a
+a writes db
+b reads db
+c calls a
+''', "d.ms")
+    g = build_graph(spec)
+    from mscheck.arch.suggest import component_graph
+    assert sorted(component_graph(g, data_weight=2.0).edges(data="weight")) == [
+        ("a.X", "b.Y", 2.0), ("a.X", "c.W", 0.5), ("a.X", "c.Z", 0.5), ("c.Z", "c.W", 1.0)]
+    r = suggest_cut(g, data_weight=2.0)
+    assert r["merges"] == [{"service": "b", "into": "a"}]
+    assert r["clusters"] == {"a": ["a.X", "b.Y"], "c": ["c.W", "c.Z"]}
 
 
 def test_text_and_csv_reports():
