@@ -79,7 +79,7 @@ def test_sock_shop_services_and_contexts(sock_shop):
 def test_sock_shop_smells(sock_shop):
     assert [(x["code"], x["severity"], x["services"], x["span"]["line"])
             for x in sock_shop["smells"]] == [
-        ("MS316", "low", ["payment"], 38), ("MS316", "low", ["queue_master"], 43)]
+        ("MS316", "low", ["payment"], 43), ("MS316", "low", ["queue_master"], 48)]
     assert sock_shop["warnings"] == []
 
 
