@@ -6,7 +6,10 @@ contents of each buffered channel instance (``set``/``log``: a set of messages; 
 count per message and a size; ``fifo(k)``: a length and ``k`` slots). Steps are encoded as
 in :mod:`mscheck.engine.compile`: a step is one action (with its parameters) or one handler
 (with the message it takes) of one service instance; the body runs atomically; a send to a
-full ``fifo``/``bag`` blocks the whole step; ``choose`` and parameters are existentials.
+full ``fifo``/``bag`` blocks the whole step; a send on a ``sync`` channel runs a receiving
+handler (of any instance whose pattern and guard take the message) inside the same step, and
+blocks when there is none; ``choose`` and parameters are existentials. Sequences and strings
+are Z3 sequences and strings.
 
 Encoding choices that keep every answer sound:
 
@@ -16,7 +19,14 @@ Encoding choices that keep every answer sound:
   every state (an assignment outside it is an error in the checker, so no state escapes);
 - a set of model values that the spec never names one by one becomes an uninterpreted sort,
   so a proof covers every number of elements;
-- a failing ``assert`` blocks the step (the checker stops there with an error);
+- a failing ``assert`` blocks the step (the checker stops there with an error); an
+  expression with no value in a step (a division by zero, ``head`` of an empty sequence)
+  may take any value there, for the same reason;
+- a property holds only where the checker can evaluate it: :meth:`Encoder.holds` conjoins
+  its *definedness* (positions inside the sequence, non-zero divisors, non-empty sets for
+  ``min``/``max``, integer map keys inside the key range), taking ``and``, ``or``, ``=>``
+  and ``if`` in the checker's left-to-right order, so that an invariant the checker cannot
+  evaluate in a reachable state is violated in a proof too;
 - anything else not handled raises :class:`Unsupported`.
 """
 
@@ -85,6 +95,8 @@ class Encoder:
     """Encodes one spec; see the module docstring."""
 
     def __init__(self, spec: N.Spec, concrete_consts: bool = False):
+        self._wd: list | None = None  # definedness conditions, collected by holds()
+        self._guard: list = []
         self.spec = spec
         self.concrete = concrete_consts
         self._fresh_n = 0
@@ -185,6 +197,10 @@ class Encoder:
             return self.Msg
         if isinstance(t, (T.RecordT, T.TupleT)):
             return self._tuple_sort(t)
+        if isinstance(t, T.SeqT) and not isinstance(t.elem, T.AnyT):
+            return z3.SeqSort(self.sort(t.elem))
+        if isinstance(t, T.StrT):
+            return z3.StringSort()
         raise Unsupported(f"values of type {T.show(t)} are not encoded for proofs yet")
 
     def _tuple_sort(self, t):
@@ -270,7 +286,18 @@ class Encoder:
             m = self.spec.messages[v.name]
             return self.msg_ctor[v.name](*[self.pyz(a, ft) for a, (_, ft) in
                                            zip(v.args, m.fields)])
+        if isinstance(t, T.SeqT):
+            return self.seq_of([self.pyz(x, t.elem) for x in v], t)
+        if isinstance(t, T.StrT):
+            return z3.StringVal(v)
         raise Unsupported(f"values of type {T.show(t)} are not encoded for proofs yet")
+
+    def seq_of(self, elems: list, t: T.Type):
+        """The sequence of the terms ``elems``, of sequence type ``t``."""
+        if not elems:
+            return z3.Empty(self.sort(t))
+        units = [z3.Unit(x) for x in elems]
+        return units[0] if len(units) == 1 else z3.Concat(*units)
 
     def _make_consts(self) -> None:
         for name, c in self.spec.constants.items():
@@ -426,8 +453,7 @@ class Encoder:
                 raise Unsupported(f"channel {ch.name} is {', '.join(ch.flags)}: fault flags are "
                                   "not encoded for proofs yet", ch.span)
             if ch.kind == "sync":
-                raise Unsupported(f"channel {ch.name} is synchronous: rendezvous is not encoded "
-                                  "for proofs yet", ch.span)
+                continue  # holds nothing: a send meets a receiving handler in one step
             esort = self.sort(ch.payload)
             if ch.name in self.sym_chans:
                 isorts = [self.sort(d.type.elem) for _, d in ch.indices]
@@ -659,6 +685,8 @@ class Encoder:
         """``e`` where a value of type ``t`` is expected (gives ``{}`` its element sort)."""
         if isinstance(e, N.SetLit) and not e.elems and isinstance(t, T.SetT):
             return z3.K(self.sort(t.elem), z3.BoolVal(False))
+        if isinstance(e, N.SeqLit) and not e.elems and isinstance(t, T.SeqT):
+            return z3.Empty(self.sort(t))
         return self.expr(e, st, env)
 
     def _x_Lit(self, e, st, env):
@@ -669,6 +697,8 @@ class Encoder:
             return z3.IntVal(v)
         if isinstance(v, str) and isinstance(e.type, T.AtomT):
             return self.atom(v, e.type)
+        if isinstance(v, str) and isinstance(e.type, T.StrT):
+            return z3.StringVal(v)
         raise Unsupported(f"literal {v!r} is not encoded for proofs yet", e.span)
 
     def _x_ConstRef(self, e, st, env):
@@ -697,7 +727,12 @@ class Encoder:
         return z3.Not(x) if e.op == "not" else -x
 
     def _x_BoolOp(self, e, st, env):
-        xs = [self.expr(o, st, env) for o in e.operands]
+        xs: list = []
+        for o in e.operands:
+            # the checker evaluates left to right and stops at the first deciding operand
+            before = [z3.And(xs) if e.op == "and" else z3.Not(z3.Or(xs))] if xs else []
+            xs.append(self.guarded(before[0], o, st, env) if before else
+                      self.expr(o, st, env))
         return z3.And(xs) if e.op == "and" else z3.Or(xs)
 
     def _x_Binary(self, e, st, env):
@@ -705,14 +740,22 @@ class Encoder:
         if op in ("in", "notin"):
             r = self.member(self.expr(e.left, st, env), e.right, st, env)
             return r if op == "in" else z3.Not(r)
+        if op == "++":
+            return z3.Concat(self.expr_as(e.left, e.type, st, env),
+                             self.expr_as(e.right, e.type, st, env))
         if op == "..":
             lo, hi = self.expr(e.left, st, env), self.expr(e.right, st, env)
             x = z3.Int(f"x!{id(e)}")
             return z3.Lambda([x], z3.And(lo <= x, x <= hi))
         a = self.expr_as(e.left, e.right.type, st, env)
-        b = self.expr_as(e.right, e.left.type, st, env)
         if op == "=>":
+            self._guard.append(a)
+            try:
+                b = self.expr_as(e.right, e.left.type, st, env)
+            finally:
+                self._guard.pop()
             return z3.Implies(a, b)
+        b = self.expr_as(e.right, e.left.type, st, env)
         if op == "<=>":
             return a == b
         if op == "==":
@@ -726,6 +769,7 @@ class Encoder:
         if op in ("div", "mod"):
             # Z3's div/mod round towards minus infinity for positive divisors, as Python does;
             # a zero divisor is an error in the checker: any value over-approximates it.
+            self.need(b != 0)
             return a / b if op == "div" else a % b
         if op == "union":
             return z3.SetUnion(a, b)
@@ -738,13 +782,17 @@ class Encoder:
         raise Unsupported(f"operator {op} is not encoded for proofs yet", e.span)
 
     def _x_Ite(self, e, st, env):
-        return z3.If(self.expr(e.cond, st, env), self.expr(e.then, st, env),
-                     self.expr(e.orelse, st, env))
+        c = self.expr(e.cond, st, env)
+        return z3.If(c, self.guarded(c, e.then, st, env),
+                     self.guarded(z3.Not(c), e.orelse, st, env))
 
     def domain(self, d: N.Expr, st, env):
         """A binder's domain: ('finite', [terms]) or ('sym', sort, membership function)."""
         if isinstance(d, N.SetLit):
             return "finite", [self.expr(x, st, env) for x in d.elems]
+        if isinstance(d.type, T.SeqT):
+            s = self.expr(d, st, env)
+            return "sym", self.sort(d.type.elem), lambda x: z3.Contains(s, z3.Unit(x))
         t = d.type.elem if isinstance(d.type, T.SetT) else None
         if isinstance(d, N.TypeSet) and not self.is_usort_type(d.of):
             try:
@@ -794,7 +842,19 @@ class Encoder:
         _, sort, mem = dom
         self._fresh_n += 1
         x = z3.Const(f"{name}!q{self._fresh_n}", sort)
-        inner = self._quant(kind, rest, body, st, {**env, name: x})
+        # definedness inside is required for every element (exact for forall, stronger than
+        # the checker's short-circuit for exists: never a wrong "proved")
+        outer, outer_guard = self._wd, self._guard
+        if outer is not None:
+            self._wd, self._guard = [], []
+        try:
+            inner = self._quant(kind, rest, body, st, {**env, name: x})
+        finally:
+            if outer is not None:
+                inner_wd = self._wd
+                self._wd, self._guard = outer, outer_guard
+        if outer is not None and inner_wd:
+            self.need(z3.ForAll([x], z3.Implies(mem(x), z3.And(inner_wd))))
         if kind == "forall":
             return z3.ForAll([x], z3.Implies(mem(x), inner))
         return z3.Exists([x], z3.And(mem(x), inner))
@@ -819,6 +879,18 @@ class Encoder:
         body = N.Binary(T.BOOL, op="==", left=N.Local(e.expr.type, name="__y"), right=e.expr)
         return z3.Lambda([y], self._quant("exists", list(e.vars), body, st, {**env, "__y": y}))
 
+    def _x_SeqLit(self, e, st, env):
+        if not e.elems:
+            raise Unsupported("an empty sequence whose element type is not known here", e.span)
+        return self.seq_of([self.expr(x, st, env) for x in e.elems], e.type)
+
+    def _x_SubSeq(self, e, st, env):
+        base = self.expr(e.base, st, env)
+        lo, hi = self.expr(e.lo, st, env), self.expr(e.hi, st, env)
+        self.need(z3.And(lo >= 1, hi <= z3.Length(base), lo <= hi + 1))
+        n = hi - lo + 1
+        return z3.SubSeq(base, lo - 1, z3.If(n >= 0, n, 0))
+
     def _x_RecordLit(self, e, st, env):
         s, names, types = self._tuple_parts(e.type)
         d = {n: x for n, x in e.fields}
@@ -837,7 +909,14 @@ class Encoder:
         bt = e.base.type
         base = self.expr(e.base, st, env)
         if isinstance(bt, T.MapT):
-            return z3.Select(base, self.expr(e.index, st, env))
+            k = self.expr(e.index, st, env)
+            if isinstance(bt.key, T.IntT) and bt.key.lo is not None:
+                self.need(z3.And(bt.key.lo <= k, k <= bt.key.hi))
+            return z3.Select(base, k)
+        if isinstance(bt, T.SeqT):
+            i = self.expr(e.index, st, env)
+            self.need(z3.And(1 <= i, i <= z3.Length(base)))
+            return base[i - 1]
         if isinstance(bt, T.TupleT) and isinstance(e.index, N.Lit):
             s, _, _ = self._tuple_parts(bt)
             return s.accessor(0, e.index.value - 1)(base)
@@ -874,6 +953,14 @@ class Encoder:
             k = self.expr(step.index, st, env)
             return z3.Store(cur, k, self._update(z3.Select(cur, k), t.value, rest, value,
                                                  st, env))
+        if step.index is not None and isinstance(t, T.SeqT):
+            k = self.expr(step.index, st, env)
+            new = self._update(cur[k - 1], t.elem, rest, value, st, env)
+            n = z3.Length(cur)
+            self.need(z3.And(1 <= k, k <= n))
+            return z3.If(z3.And(1 <= k, k <= n),
+                         z3.Concat(z3.SubSeq(cur, 0, k - 1), z3.Unit(new),
+                                   z3.SubSeq(cur, k, n - k)), cur)
         raise Unsupported(f"updating a {T.show(t)} is not encoded for proofs yet")
 
     def _x_MsgLit(self, e, st, env):
@@ -886,7 +973,21 @@ class Encoder:
         f = e.func
         if f in ("pending", "len") and isinstance(e.args[0].type, T.ChanT):
             return self._chan_call(f, e.args[0], st, env)
+        if f == "append":
+            s = self.expr_as(e.args[0], e.type, st, env)
+            return z3.Concat(s, z3.Unit(self.expr(e.args[1], st, env)))
         args = [self.expr(a, st, env) for a in e.args]
+        if f == "len":
+            return z3.Length(args[0])
+        if f == "head":
+            self.need(z3.Length(args[0]) > 0)
+            return args[0][0]
+        if f == "tail":
+            n = z3.Length(args[0])
+            self.need(n > 0)
+            return z3.SubSeq(args[0], 1, z3.If(n >= 1, n - 1, 0))
+        if f in ("min", "max"):
+            return self._extreme(f, args[0], e.args[0].type, e.span)
         if f == "abs":
             return z3.If(args[0] >= 0, args[0], -args[0])
         if f == "card":
@@ -898,6 +999,22 @@ class Encoder:
             return z3.Sum([z3.If(z3.Select(args[0], self.pyz(v, at.elem)), 1, 0)
                            for v in vals]) if vals else z3.IntVal(0)
         raise Unsupported(f"{f}(...) is not encoded for proofs yet", e.span)
+
+    def _extreme(self, f, s, t: T.Type, span):
+        """``min``/``max`` of a set over a finite range, as a chain of ``If``s (defined for
+        a non-empty set)."""
+        et = t.elem if isinstance(t, T.SetT) else None
+        if not (isinstance(et, T.IntT) and et.lo is not None and et.hi - et.lo <= 4096):
+            raise Unsupported(f"{f} of a set over {T.show(et) if et else T.show(t)}: only "
+                              "sets over a finite range are encoded", span)
+        vals = list(range(et.lo, et.hi + 1))
+        self.need(z3.Or([z3.Select(s, z3.IntVal(v)) for v in vals]))
+        if f == "max":
+            vals.reverse()
+        out = z3.IntVal(vals[-1])
+        for v in reversed(vals[:-1]):
+            out = z3.If(z3.Select(s, z3.IntVal(v)), z3.IntVal(v), out)
+        return out
 
     # ------------------------------------------------------------ channels
     def chan_instances(self, ce: N.Expr, st, env):
@@ -932,7 +1049,9 @@ class Encoder:
         vals = []
         for cond, ch, idx in insts:
             esort = self.sort(ch.payload)
-            if ch.kind in ("set", "log"):
+            if ch.kind == "sync":
+                v = z3.IntVal(0) if f == "len" else z3.K(esort, z3.BoolVal(False))
+            elif ch.kind in ("set", "log"):
                 if f == "len":
                     raise Unsupported("len of a set or log channel is not encoded yet", ce.span)
                 v = self.cget(st, ch, idx)
@@ -963,6 +1082,9 @@ class Encoder:
             st = dict(path.st)
             pc = path.pc + [cond]
             get, put = self.cget, self.cput
+            if ch.kind == "sync":
+                out += self._rendezvous(_Path(pc, st, path.env), ch, idx, msg)
+                continue
             if ch.kind in ("set", "log"):
                 put(st, ch, idx, (), z3.Store(get(st, ch, idx), msg, z3.BoolVal(True)))
             elif ch.kind == "bag":
@@ -978,6 +1100,51 @@ class Encoder:
                 put(st, ch, idx, ("len",), n + 1)
             out.append(_Path(pc, st, path.env))
         return out
+
+    def _rendezvous(self, path: _Path, ch, idx, msg) -> list[_Path]:
+        """A send of ``msg`` on instance ``idx`` of the sync channel ``ch``: one path per
+        receiving handler (and instance) that takes it, its body run inside the step, then
+        the sender goes on; no receiver, no path (the send blocks)."""
+        self._sync_depth += 1
+        try:
+            if self._sync_depth > 16:
+                raise Unsupported(f"a chain of rendezvous on {ch.name} deeper than 16", ch.span)
+            out = []
+            for svc, h in self.sync_receivers.get(ch.name, ()):
+                pc, env = list(path.pc), {}
+                if svc.index is not None:
+                    iname, dom = svc.index
+                    x = self.fresh(f"{iname}@{self._tag}", self.sort(dom.type.elem))
+                    if svc.name in self.sym_svcs:
+                        lo, hi = self.sym_svcs[svc.name]
+                        pc.append(z3.And(lo <= x, x <= hi))
+                    elif not self.is_usort_type(dom.type.elem):
+                        pc.append(z3.Or([x == self.pyz(v, dom.type.elem)
+                                         for v in svc.index_values]))
+                    env[iname] = x
+                for cond, hch, hidx in self.chan_instances(h.channel, path.st, env):
+                    same = [self._same(a, b, d.type.elem)
+                            for a, b, (_, d) in zip(idx, hidx, ch.indices)]
+                    matched = self._match(h.pattern, ch.payload, msg, env)
+                    if matched is None:
+                        continue
+                    conds, henv = matched
+                    hpc = pc + [cond] + same + conds
+                    if h.guard is not None:
+                        hpc.append(self.expr(h.guard, path.st, henv))
+                    for r in self.block(h.body, [_Path(hpc, path.st, henv)]):
+                        out.append(_Path(r.pc, r.st, path.env))
+            return out
+        finally:
+            self._sync_depth -= 1
+
+    def _same(self, a, b, t: T.Type):
+        """Equality of two channel index components (Python values or terms)."""
+        if not isinstance(a, z3.ExprRef) and not isinstance(b, z3.ExprRef):
+            return z3.BoolVal(a == b)
+        za = a if isinstance(a, z3.ExprRef) else self.pyz(a, t)
+        zb = b if isinstance(b, z3.ExprRef) else self.pyz(b, t)
+        return za == zb
 
     def _receive(self, st, ch, idx, tag):
         """(condition, message, state after taking it) for one channel instance."""
@@ -1089,12 +1256,24 @@ class Encoder:
 
     # ------------------------------------------------------------ steps
     def _make_steps(self) -> None:
+        self.sync_receivers: dict[str, list] = {}
+        self._sync_depth = 0
+        for svc in self.spec.services.values():
+            for h in svc.handlers:
+                name = h.channel.channel if isinstance(h.channel, N.ChanVal) else None
+                if name and self.spec.channels[name].kind == "sync":
+                    if h.params:
+                        raise Unsupported("a handler with parameters on a sync channel", h.span)
+                    self.sync_receivers.setdefault(name, []).append((svc, h))
         for svc in self.spec.services.values():
             for a in svc.actions:
                 self.steps.append(StepDef(f"{svc.name}.{a.name}", svc.name, a.name, "action",
                                           self._pnames(svc, a.params),
                                           self._builder(svc, a, None), a))
             for h in svc.handlers:
+                if any(h is r for _, r in self.sync_receivers.get(
+                        getattr(h.channel, "channel", None), ())):
+                    continue  # runs inside the sender's step
                 self.steps.append(StepDef(f"{svc.name}.{h.name}", svc.name, h.name, "handler",
                                           self._pnames(svc, h.params),
                                           self._builder(svc, a=None, h=h), h))
@@ -1169,7 +1348,31 @@ class Encoder:
         raise KeyError(name)
 
     def holds(self, prop: N.Property, st: dict):
-        return self.expr(prop.expr, st, {})
+        """The property in state ``st``: it is defined there (see the module docstring) and
+        true."""
+        saved, self._wd, self._guard = self._wd, [], []
+        try:
+            value = self.expr(prop.expr, st, {})
+            return z3.And(self._wd + [value]) if self._wd else value
+        finally:
+            self._wd, self._guard = saved, []
+
+    def need(self, cond) -> None:
+        """Record that the expression being encoded has a value only where ``cond`` holds
+        (under the conditions that lead to its evaluation)."""
+        if self._wd is None:
+            return
+        self._wd.append(z3.Implies(z3.And(self._guard), cond) if self._guard else cond)
+
+    def guarded(self, cond, e: N.Expr, st, env):
+        """``e`` encoded as evaluated only where ``cond`` holds."""
+        if self._wd is None:
+            return self.expr(e, st, env)
+        self._guard.append(cond)
+        try:
+            return self.expr(e, st, env)
+        finally:
+            self._guard.pop()
 
 
 def _mentions(t: T.Type, name: str) -> bool:

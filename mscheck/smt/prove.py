@@ -64,6 +64,11 @@ class _Decoder:
             if isinstance(t, T.RecordT):
                 return Record(tuple(sorted(zip(names, vals))))
             return tuple(vals)
+        if isinstance(t, T.SeqT):
+            n = self.ev(z3.Length(term)).as_long()
+            return tuple(self.value(term[i], t.elem) for i in range(n))
+        if isinstance(t, T.StrT):
+            return v.as_string()
         if isinstance(t, T.MsgT):
             name = v.decl().name()
             msg = self.enc.spec.messages[name]
@@ -247,6 +252,9 @@ def _range_ok(enc: Encoder, st: dict):
     out = []
     for v in enc.vars:
         t = v.type
+        if v.kind == "var" and isinstance(t, T.SeqT) and t.max is not None:
+            out.append(z3.Length(st[v.key]) <= t.max)
+            continue
         if v.kind not in ("var", "rvar") or not isinstance(t, T.IntT) or t.lo is None:
             continue
         if v.kind == "var":

@@ -181,12 +181,11 @@ def test_bmc_trace_replays_in_engine():
 def test_unsupported_is_unknown():
     text = """
 system S
-message M
-channel c: sync of M
-service A { action go { c!M } }
-service B { var n: 0..1 = 0
-  on c?M { n := 1 } }
-invariant I: B.n <= 1
+channel c: fifo(1) of int
+var n: 0..1 = 0
+process P = c!(1). 0
+service B { on c?(x) { n := 1 } }
+invariant I: n <= 1
 """
     r = one(prove_spec(mscheck.loads(text, "s.ms"), property="I"))
     assert r["status"] == "unknown" and r["reason"].startswith("unsupported:")
