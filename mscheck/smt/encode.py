@@ -650,6 +650,15 @@ class Encoder:
                     out.append(st[v.key] == self.expr(ch.init, st, env))
                 else:
                     out.append(st[v.key] == z3.K(v.sort.domain(), z3.BoolVal(False)))
+            elif v.kind == "fifolen" and v.extra.init is not None:
+                ch = v.extra
+                idx = v.key[2]
+                env = {n: self.pyz(i, d.type.elem) for (n, d), i in zip(ch.indices, idx)}
+                seq = self.expr_as(ch.init, T.SeqT(ch.payload, ch.capacity), st, env)
+                n = z3.Length(seq)
+                out.append(st[v.key] == n)
+                for i in range(ch.capacity):
+                    out.append(z3.Implies(i < n, self.cget(st, ch, idx, (i,)) == seq[i]))
             elif v.kind in ("bagsize", "fifolen"):
                 if v.extra.init is not None:
                     raise Unsupported(f"initial contents of {v.extra.kind} channel "

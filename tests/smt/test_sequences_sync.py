@@ -74,3 +74,16 @@ def test_rendezvous_proofs():
     assert [s.get("action") for s in states] == [None, "A.go", "A.go", "A.go"]
     # each send met the receiver whose guard takes its value: B[1] the even ones
     assert [s["state"] for s in states][-1] == {"A.k": "3", "B[1].n": "2", "B[2].n": "1"}
+
+
+def test_fifo_initial_contents_philosophers():
+    # every fork channel starts holding its token: the initial contents are encoded
+    spec = mscheck.load(str(FIX.parents[2] / "specs" / "classic" / "philosophers.ms"),
+                        {"N": "7"})
+    r = prove_property(spec, "ForkConservation", method="inductive")
+    assert (r["status"], r["method"]) == ("proved", "inductive")
+    r = prove_property(spec, "NeighboursNeverEatTogether", method="inductive")
+    assert r["status"] == "unknown" and r["counterexample"]["kind"] == "cti"
+    r = prove_property(spec, "NeighboursNeverEatTogether", using=("ForkConservation",),
+                       method="inductive")
+    assert r["status"] == "proved"
