@@ -449,9 +449,6 @@ class Encoder:
                                               z3.ArraySort(isort, self.sort(v.type)), v.type,
                                               "rvar", svc.name, svc))
         for ch in self.spec.channels.values():
-            if ch.flags:
-                raise Unsupported(f"channel {ch.name} is {', '.join(ch.flags)}: fault flags are "
-                                  "not encoded for proofs yet", ch.span)
             if ch.kind == "sync":
                 continue  # holds nothing: a send meets a receiving handler in one step
             esort = self.sort(ch.payload)
@@ -1093,6 +1090,8 @@ class Encoder:
             get, put = self.cget, self.cput
             if ch.kind == "sync":
                 out += self._rendezvous(_Path(pc, st, path.env), ch, idx, msg)
+                if "lossy" in ch.flags:  # the send may be lost: the sender goes on alone
+                    out.append(_Path(pc, st, path.env))
                 continue
             if ch.kind in ("set", "log"):
                 put(st, ch, idx, (), z3.Store(get(st, ch, idx), msg, z3.BoolVal(True)))
@@ -1286,6 +1285,15 @@ class Encoder:
                 self.steps.append(StepDef(f"{svc.name}.{h.name}", svc.name, h.name, "handler",
                                           self._pnames(svc, h.params),
                                           self._builder(svc, a=None, h=h), h))
+        for ch in self.spec.channels.values():
+            for flag, fault in (("lossy", "lose"), ("duplicating", "duplicate"),
+                                ("reordering", "reorder")):
+                if flag in ch.flags and ch.kind != "sync" and not (
+                        fault == "duplicate" and ch.kind not in ("fifo", "bag")) and not (
+                        fault == "reorder" and ch.kind != "fifo"):
+                    self.steps.append(StepDef(f"network.{fault}", "network", fault, "fault",
+                                              ["channel"], self._fault_builder(ch, fault),
+                                              ch))
         # check every step encodes (raises Unsupported early)
         pre = self.copy("check")
         for sd in self.steps:
@@ -1340,6 +1348,68 @@ class Encoder:
                     params[f"msg:{ch.name}"] = (m, ch.payload)
                     paths += self.block(h.body, [_Path(hpc, st, henv)])
             return [(p.pc, p.st) for p in paths], params
+        return build
+
+    def _fault_builder(self, ch: N.Channel, fault: str):
+        """A network fault on the channel ``ch``, as the checker explores it: ``lose`` any
+        message, ``duplicate`` one (fifo and bag, while there is room), ``reorder`` two
+        neighbouring messages of a fifo."""
+
+        def build(pre: dict, tag: str):
+            self._tag = tag
+            params = {"channel": (z3.StringVal(ch.name), T.StrT())}
+            if ch.name in self.sym_chans:
+                xs, member = self._chan_binders(ch, f"f{self._fresh_n}")
+                self._fresh_n += 1
+                insts = [([member], tuple(xs))]
+                for (n, d), x in zip(ch.indices, xs):
+                    params[n] = (x, d.type.elem)
+            else:
+                insts = [([], idx) for idx in product(*ch.index_values)] \
+                    if ch.indices else [([], ())]
+            paths = []
+            get, put = self.cget, self.cput
+            for pc, idx in insts:
+                if ch.kind == "fifo":
+                    n = get(pre, ch, idx, ("len",))
+                    slots = [get(pre, ch, idx, (i,)) for i in range(ch.capacity)]
+                    for j in range(ch.capacity):
+                        st = dict(pre)
+                        if fault == "lose":
+                            cond = [j < n]
+                            new = slots[:j] + slots[j + 1:] + [slots[-1]]
+                            put(st, ch, idx, ("len",), n - 1)
+                        elif fault == "duplicate":
+                            if j + 1 >= ch.capacity:
+                                continue
+                            cond = [j < n, n < ch.capacity]
+                            new = slots[:j + 1] + [slots[j]] + slots[j + 1:-1]
+                            put(st, ch, idx, ("len",), n + 1)
+                        else:
+                            if j + 1 >= ch.capacity:
+                                continue
+                            cond = [j + 1 < n, slots[j] != slots[j + 1]]
+                            new = slots[:j] + [slots[j + 1], slots[j]] + slots[j + 2:]
+                        for i, x in enumerate(new):
+                            put(st, ch, idx, (i,), x)
+                        paths.append((pc + cond, st))
+                    continue
+                m = self.fresh(f"msg_{ch.name}@{tag}", self.sort(ch.payload))
+                st = dict(pre)
+                if ch.kind == "bag":
+                    cnt = get(pre, ch, idx, ("cnt",))
+                    size = get(pre, ch, idx, ("size",))
+                    d = -1 if fault == "lose" else 1
+                    cond = [cnt[m] > 0] + ([size < ch.capacity] if d > 0 else [])
+                    put(st, ch, idx, ("cnt",), z3.Store(cnt, m, cnt[m] + d))
+                    put(st, ch, idx, ("size",), size + d)
+                else:  # set or log: lose only
+                    cur = get(pre, ch, idx)
+                    cond = [z3.Select(cur, m)]
+                    put(st, ch, idx, (), z3.Store(cur, m, z3.BoolVal(False)))
+                params["message"] = (m, ch.payload)
+                paths.append((pc + cond, st))
+            return paths, params
         return build
 
     def transition(self, sd: StepDef, pre: dict, post: dict, tag: str):

@@ -312,7 +312,9 @@ def _step_call(sd: StepDef, params: dict[str, str], svc_index: str | None) -> st
 
 
 def _svc_index(enc: Encoder, sd: StepDef) -> str | None:
-    svc = enc.spec.services[sd.service]
+    svc = enc.spec.services.get(sd.service)
+    if svc is None:  # a network fault
+        return None
     return svc.index[0] if svc.index is not None else None
 
 

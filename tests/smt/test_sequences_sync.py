@@ -9,6 +9,7 @@ import pytest
 
 import mscheck
 from mscheck.engine.check import check_spec
+from mscheck.engine.compile import CompiledModel
 from mscheck.smt import prove_property, prove_spec
 
 FIX = Path(__file__).resolve().parent / "fixtures"
@@ -87,3 +88,33 @@ def test_fifo_initial_contents_philosophers():
     r = prove_property(spec, "NeighboursNeverEatTogether", using=("ForkConservation",),
                        method="inductive")
     assert r["status"] == "proved"
+
+
+def test_network_faults_agree_with_checker():
+    spec = mscheck.load(str(FIX / "faults.ms"))
+    got = {r["property"]: (r["status"], r.get("k")) for r in prove_spec(spec)["results"]}
+    assert {p: s for p, (s, _) in got.items()} == {
+        "GotAtMostSent": "proved", "InOrder": "proved", "NoDuplicateAcks": "violated",
+        "NothingLost": "violated"}
+    depths = first_violation_depths(spec)
+    assert depths == {"NothingLost": 4, "NoDuplicateAcks": 5}
+    assert {p: k for p, (s, k) in got.items() if s == "violated"} == depths
+    # the trace is one the checker can replay, fault steps included
+    r = prove_property(spec, "NoDuplicateAcks", method="bmc", depth=6, raw=True)
+    model = CompiledModel(spec)
+    slots = [tuple(s["state"][n] for n in model.slot_names)
+             for s in r["counterexample"]["states"]]
+    assert slots[0] in model.initial_states()
+    for a, b in zip(slots, slots[1:]):
+        assert b in [t for _, t in model.successors(a)]
+    assert "network.duplicate" in [s.get("action") for s in r["counterexample"]["states"]]
+
+
+def test_duplicating_channel_breaks_the_naive_consumer():
+    spec = mscheck.load(str(FIX.parents[2] / "specs" / "seed" / "order_events_faults.ms"))
+    r = prove_property(spec, "NaiveChargesOnce")
+    assert (r["status"], r["k"]) == ("violated", 4)
+    assert [s.get("action") for s in r["counterexample"]["states"]] == [
+        None, "Order.create_order", "network.duplicate", "NaiveBilling.on_OrderCreated",
+        "NaiveBilling.on_OrderCreated"]
+    assert prove_property(spec, "IdempotentChargesOnce")["status"] == "proved"
