@@ -92,6 +92,8 @@ def to_dot(spec_or_graph, view: str = "services") -> str:
 
     services = sorted(n for n, d in g.nodes(data=True) if d.get("kind") == "service")
     if view == "contexts":
+        if not any(d.get("kind") == "context" for _, d in g.nodes(data=True)):
+            lines.append('  "none" [label="no bounded contexts declared", shape=plaintext];')
         for n, d in sorted(g.nodes(data=True)):
             if d.get("kind") == "context":
                 lines.append(f'  {_q(n)} [label={_q(d["name"])}, shape=box, style="rounded"];')
@@ -240,6 +242,8 @@ def to_mermaid(spec_or_graph, view: str = "services") -> str:
     g = _graph(spec_or_graph)
     lines = ["flowchart LR"]
     if view == "contexts":
+        if not any(d.get("kind") == "context" for _, d in g.nodes(data=True)):
+            lines.append('  none["no bounded contexts declared"]')
         for n, d in sorted(g.nodes(data=True)):
             if d.get("kind") == "context":
                 lines.append(f'  {_mid(n)}["{d["name"]}"]')

@@ -74,3 +74,10 @@ def test_render_without_dot(monkeypatch, tmp_path):
         render("digraph {}", tmp_path / "g.svg")
     with pytest.raises(ValueError):
         render("digraph {}", tmp_path / "g.gif")
+
+
+def test_contexts_view_without_contexts_says_so():
+    spec = mscheck.loads("system S\nservice a\nservice b\na calls b\n", "s.ms")
+    assert to_mermaid(spec, "contexts") == 'flowchart LR\n  none["no bounded contexts declared"]'
+    assert '"none" [label="no bounded contexts declared", shape=plaintext];' in to_dot(
+        spec, "contexts")
