@@ -437,8 +437,22 @@ class Encoder:
                                       "var"))
         for svc in self.spec.services.values():
             if svc.crashable:
-                raise Unsupported(f"service {svc.name} is crashable: crashes are not encoded "
-                                  "for proofs yet", svc.span)
+                for v in svc.vars:
+                    if v.name == "up":
+                        raise Unsupported(f"crashable service {svc.name} has a variable "
+                                          "named 'up'", v.span)
+                    if not v.durable and v.init_kind == "choice":
+                        raise Unsupported(f"{svc.name}.{v.name} is lost in a crash and starts "
+                                          "with a choice of values", v.span)
+                # running or crashed, named as the checker names it (Svc.up, Svc[i].up)
+                if svc.index is None:
+                    self.vars.append(StateVar(("v", svc.name, "up"), f"{svc.name}.up",
+                                              z3.BoolSort(), T.BOOL, "var", svc.name))
+                else:
+                    isort = self.sort(svc.index[1].type.elem)
+                    self.vars.append(StateVar(("v", svc.name, "up"), f"{svc.name}.up",
+                                              z3.ArraySort(isort, z3.BoolSort()), T.BOOL,
+                                              "rvar", svc.name, svc))
             for v in svc.vars:
                 if svc.index is None:
                     self.vars.append(StateVar(("v", svc.name, v.name), f"{svc.name}.{v.name}",
@@ -601,6 +615,10 @@ class Encoder:
         for v in self.spec.shared_vars.values():
             out.append(self._init_var(v, st[("v", None, v.name)], st, {}))
         for svc in self.spec.services.values():
+            if svc.crashable:
+                up = st[("v", svc.name, "up")]
+                out.append(up if svc.index is None else
+                           up == z3.K(up.sort().domain(), z3.BoolVal(True)))
             for v in svc.vars:
                 cur = st[("v", svc.name, v.name)]
                 if svc.index is None:
@@ -1130,6 +1148,8 @@ class Encoder:
                         pc.append(z3.Or([x == self.pyz(v, dom.type.elem)
                                          for v in svc.index_values]))
                     env[iname] = x
+                if svc.crashable:
+                    pc.append(self.is_up(svc, path.st, env))
                 for cond, hch, hidx in self.chan_instances(h.channel, path.st, env):
                     same = [self._same(a, b, d.type.elem)
                             for a, b, (_, d) in zip(idx, hidx, ch.indices)]
@@ -1294,6 +1314,13 @@ class Encoder:
                     self.steps.append(StepDef(f"network.{fault}", "network", fault, "fault",
                                               ["channel"], self._fault_builder(ch, fault),
                                               ch))
+        for svc in self.spec.services.values():
+            if svc.crashable:
+                for restart in (False, True):
+                    name = "restart" if restart else "crash"
+                    self.steps.append(StepDef(f"{svc.name}.{name}", svc.name, name, "fault",
+                                              self._pnames(svc, ()),
+                                              self._crash_builder(svc, restart), svc))
         # check every step encodes (raises Unsupported early)
         pre = self.copy("check")
         for sd in self.steps:
@@ -1323,6 +1350,8 @@ class Encoder:
                                      svc.index_values]))
                 env[iname] = x
                 params[iname] = (x, dom.type.elem)
+            if svc.crashable:  # a crashed instance takes no step until it restarts
+                pc.append(self.is_up(svc, pre, env))
             for name, d in node.params:
                 x = self.fresh(f"{name}@{tag}", self.sort(d.type.elem))
                 pc.append(self.member(x, d, pre, env))
@@ -1348,6 +1377,50 @@ class Encoder:
                     params[f"msg:{ch.name}"] = (m, ch.payload)
                     paths += self.block(h.body, [_Path(hpc, st, henv)])
             return [(p.pc, p.st) for p in paths], params
+        return build
+
+    def is_up(self, svc: N.Service, st: dict, env: dict):
+        up = st[("v", svc.name, "up")]
+        return up if svc.index is None else z3.Select(up, env[svc.index[0]])
+
+    def _crash_builder(self, svc: N.Service, restart: bool):
+        """``Svc.crash``: a running instance stops and its non-durable variables take their
+        first initial value (the checker's placeholder); ``Svc.restart``: a crashed one
+        starts again, those variables re-initialised."""
+
+        def build(pre: dict, tag: str):
+            self._tag = tag
+            env, params, pc = {}, {}, []
+            if svc.index is not None:
+                iname, dom = svc.index
+                x = self.fresh(f"{iname}@{tag}", self.sort(dom.type.elem))
+                if svc.name in self.sym_svcs:
+                    lo, hi = self.sym_svcs[svc.name]
+                    pc.append(z3.And(lo <= x, x <= hi))
+                elif not self.is_usort_type(dom.type.elem):
+                    pc.append(z3.Or([x == self.pyz(v, dom.type.elem)
+                                     for v in svc.index_values]))
+                env[iname] = x
+                params[iname] = (x, dom.type.elem)
+            up = self.is_up(svc, pre, env)
+            pc.append(z3.Not(up) if restart else up)
+            st = dict(pre)
+
+            def put(key, value):
+                if svc.index is None:
+                    st[key] = value
+                else:
+                    st[key] = z3.Store(st[key], env[svc.index[0]], value)
+            put(("v", svc.name, "up"), z3.BoolVal(restart))
+            for v in svc.vars:
+                if v.durable:
+                    continue
+                if v.init is None:
+                    val = self.pyz(default_value(v.type, self.spec.messages), v.type)
+                else:
+                    val = self.expr_as(v.init, v.type, pre, env)
+                put(("v", svc.name, v.name), val)
+            return [(pc, st)], params
         return build
 
     def _fault_builder(self, ch: N.Channel, fault: str):

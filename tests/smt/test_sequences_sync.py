@@ -118,3 +118,20 @@ def test_duplicating_channel_breaks_the_naive_consumer():
         None, "Order.create_order", "network.duplicate", "NaiveBilling.on_OrderCreated",
         "NaiveBilling.on_OrderCreated"]
     assert prove_property(spec, "IdempotentChargesOnce")["status"] == "proved"
+
+
+def test_crashes_agree_with_checker():
+    spec = mscheck.load(str(FIX / "crashes.ms"))
+    got = {r["property"]: (r["status"], r.get("k")) for r in prove_spec(spec)["results"]}
+    assert got == {"DoneBounded": ("proved", None), "SomeoneIdle": ("proved", None),
+                   "NeverLost": ("violated", 3)}
+    assert first_violation_depths(spec) == {"NeverLost": 3}
+    r = prove_property(spec, "NeverLost", method="bmc", depth=4, raw=True)
+    states = r["counterexample"]["states"]
+    # a worker takes the job, then crashes and loses it (busy is not durable)
+    assert [s.get("action") for s in states][-1] == "Worker.crash"
+    model = CompiledModel(spec)
+    slots = [tuple(s["state"][n] for n in model.slot_names) for s in states]
+    assert slots[0] in model.initial_states()
+    for a, b in zip(slots, slots[1:]):
+        assert b in [t for _, t in model.successors(a)]
