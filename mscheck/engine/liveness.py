@@ -173,8 +173,9 @@ def find_lasso(graph: Graph, p: Callable[[int], bool], q: Callable[[int], bool],
     core = _fair_core(region, succ, obligations)
     if core is None:
         return None
-    # shortest path from the initial states to a start state, then to the core
-    start = _nearest(graph, set(starts), region)
+    # shortest path from the initial states to a start state from which the core can be
+    # reached without passing Q, then to the core
+    start = _nearest(graph, set(starts) & _reaching(succ, core, region), region)
     prefix = _path_from_initial(graph, start)
     to_core = _bfs_path(succ, start, core, region)
     prefix += to_core[1:]
@@ -195,6 +196,25 @@ def find_livelock(graph: Graph, progress: frozenset[int],
     prefix = _path_from_initial(graph, entry)
     cycle = _fair_cycle(quiet, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
+
+
+def _reaching(succ, targets: set[int], within: set[int]) -> set[int]:
+    """The states of ``within`` from which a state of ``targets`` is reachable through
+    states of ``within``."""
+    pred: dict[int, list[int]] = {}
+    for v in within:
+        for w, _ in succ[v]:
+            if w in within:
+                pred.setdefault(w, []).append(v)
+    seen = set(targets) & within
+    queue = deque(seen)
+    while queue:
+        w = queue.popleft()
+        for v in pred.get(w, ()):
+            if v not in seen:
+                seen.add(v)
+                queue.append(v)
+    return seen
 
 
 def _nearest(graph: Graph, starts: set[int], region: set[int]) -> int:
