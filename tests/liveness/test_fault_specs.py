@@ -112,3 +112,31 @@ def test_without_a_durable_store_a_crash_breaks_all_or_nothing():
     (v,) = doc["violations"]
     actions = steps_of(v["trace"])
     assert any(a == "crash" for _, a in actions)
+
+
+# ---------------------------------------------------------------- circuit breaker
+
+BREAKER = SPECS / "seed/circuit_breaker_faults.ms"
+STRONG = "fairness strong Gateway.answer, strong Checkout.accept"
+WEAK = "fairness weak Gateway.answer, weak Checkout.accept"
+
+
+def test_breaker_recloses_under_strong_fairness_only():
+    text = BREAKER.read_text()
+    assert STRONG in text
+    doc = check_spec(mscheck.loads(text, "cbf.ms"), properties=["Recloses"])
+    assert (doc["verdict"], doc["states"]) == ("ok", 660)
+    doc = check_spec(mscheck.loads(text, "cbf.ms"), properties=["Recloses"], faults=False)
+    assert (doc["verdict"], doc["states"]) == ("ok", 516)
+    weak = check_spec(mscheck.loads(text.replace(STRONG, WEAK), "cbf.ms"),
+                      properties=["Recloses"])
+    (v,) = weak["violations"]
+    # the timeout always beats the probe's answer: a lasso of 11 steps, the last 5 a cycle
+    assert (v["property"], len(v["trace"]) - 1, v["loop_start"]) == ("Recloses", 11, 6)
+
+
+def test_naive_breaker_counts_a_late_reply():
+    spec = mscheck.load(str(BREAKER), {"CHECK_IDS": "false"})
+    doc = check_spec(spec, properties=["CountsOnlyOwnReplies"])
+    (v,) = doc["violations"]
+    assert (doc["states"], v["property"], len(v["trace"]) - 1) == (20, "CountsOnlyOwnReplies", 5)
