@@ -55,11 +55,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         previous = None
     packed, why_scalar, used = None, None, "packed"
     graph: dict | None = {} if live or coverage else None
-    if live and engine in ("packed", "vector"):
-        raise Unsupported("liveness properties are checked by the scalar engine; use "
-                          "--engine scalar or auto")
-    if live or coverage:
-        why_scalar = "liveness, livelock and coverage need the state graph"
+    if coverage:
+        why_scalar = "coverage needs the state graph"
     elif engine in ("auto", "packed", "vector") and strategy == "bfs":
         from mscheck.engine.packed import NotPackable, PackedModel
 
@@ -91,6 +88,16 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                 try:
                     result = run(packed, limits=limits, check_deadlock=deadlock,
                                  keep_going=keep_going, properties=selected, progress=progress)
+                    if live and result.complete:
+                        why_scalar = _packed_liveness(spec, model, packed, result, live)
+                        if why_scalar:  # the scalar engine records the graph instead
+                            if engine in ("packed", "vector"):
+                                raise Unsupported(f"liveness on the {engine} engine: "
+                                                  f"{why_scalar}")
+                            result, packed = None, None
+                    elif live and result.verdict == "ok":
+                        result.verdict = "inconclusive"
+                        result.reason = result.reason or "liveness needs the whole state space"
                 except NotPackable as exc:  # found while filling a table: start again
                     if engine in ("packed", "vector"):
                         raise Unsupported(f"the packed engine cannot run this spec: {exc}") \
@@ -194,23 +201,77 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         lasso = find_lasso(g, p, q, obligations)
         if lasso is None:
             continue
-        trace = _lasso_trace(model, states, lasso, graph["steps"])
-        if prop.kind == "leadsto":
-            message = (f"liveness {prop.name}: a fair behaviour reaches {_show(prop.expr)} and "
-                       f"then never {_show(prop.target)}")
-        elif prop.kind == "eventually":
-            message = f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} never holds"
-        else:
-            message = (f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} holds "
-                       "only finitely often")
-        if not lasso.cycle:
-            message += " (it ends in a state with no step)"
-        v = Violation("liveness", prop.name, message, None, span=prop.span,
-                      extra={"loop_start": lasso.loop_start})
-        result.violations.append(v)
-        result.traces.append(trace)
+        result.violations.append(_liveness_violation(prop, lasso))
+        result.traces.append(_lasso_trace(model, states, lasso, graph["steps"]))
     if result.violations:
         result.verdict = "violation"
+
+
+def _packed_liveness(spec, model: CompiledModel, pm, result, live) -> str | None:
+    """Liveness and livelock on the state graph built with numpy from the packed model
+    (:mod:`mscheck.engine.livegraph`); adds violations to ``result``. Returns why the graph
+    could not be built (the caller then runs the scalar engine), or None."""
+    import numpy as np
+
+    from mscheck.engine.livearray import find_lasso_arrays, find_livelock_arrays
+    from mscheck.engine.livegraph import (DecodedStates, GraphTooWide, NotPackable,
+                                          build_graph, holds_mask)
+
+    try:
+        g, arr, ids = build_graph(pm)
+        masks = {}
+        for prop in live:
+            if prop is not None:
+                for e in (prop.expr, getattr(prop, "target", None)):
+                    if e is not None and id(e) not in masks:
+                        masks[id(e)] = holds_mask(pm, e, arr)
+    except (GraphTooWide, NotPackable) as exc:
+        return str(exc)
+    if g.n != result.states:  # the same reachable states as the safety search
+        return f"the graph has {g.n} states, the search {result.states}"
+    steps = {sid: key for key, sid in ids.items()}
+    states = DecodedStates(pm, arr)
+    obligations = _obligations(spec, model, steps)
+    initial = np.zeros(g.n, dtype=bool)
+    initial[g.initial] = True
+    for prop in live:
+        if prop is None:
+            lasso = find_livelock_arrays(g, _progress_ids(spec, steps), obligations)
+            if lasso is not None:
+                result.violations.append(_livelock_violation(spec, lasso))
+                result.traces.append(_lasso_trace(model, states, lasso, steps))
+            continue
+        if prop.kind == "leadsto":
+            p, q = masks[id(prop.expr)], masks[id(prop.target)]
+        elif prop.kind == "eventually":
+            p, q = initial, masks[id(prop.expr)]
+        else:
+            p, q = np.ones(g.n, dtype=bool), masks[id(prop.expr)]
+        lasso = find_lasso_arrays(g, p, q, obligations)
+        if lasso is None:
+            continue
+        result.violations.append(_liveness_violation(prop, lasso))
+        result.traces.append(_lasso_trace(model, states, lasso, steps))
+    if result.violations:
+        result.verdict = "violation"
+    return None
+
+
+def _liveness_violation(prop, lasso):
+    from mscheck.engine.model import Violation
+
+    if prop.kind == "leadsto":
+        message = (f"liveness {prop.name}: a fair behaviour reaches {_show(prop.expr)} and "
+                   f"then never {_show(prop.target)}")
+    elif prop.kind == "eventually":
+        message = f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} never holds"
+    else:
+        message = (f"liveness {prop.name}: a fair behaviour where {_show(prop.expr)} holds "
+                   "only finitely often")
+    if not lasso.cycle:
+        message += " (it ends in a state with no step)"
+    return Violation("liveness", prop.name, message, None, span=prop.span,
+                     extra={"loop_start": lasso.loop_start})
 
 
 def _lasso_trace(model, states, lasso, step_keys: dict) -> list:
@@ -232,24 +293,33 @@ def _lasso_trace(model, states, lasso, step_keys: dict) -> list:
 def _check_livelock(spec, model, result, graph, g, obligations) -> None:
     """``progress`` declarations: a fair cycle that takes no progress step is a livelock."""
     from mscheck.engine.liveness import find_livelock
-    from mscheck.engine.model import Violation
 
+    lasso = find_livelock(g, _progress_ids(spec, graph["steps"]), obligations)
+    if lasso is None:
+        return
+    result.violations.append(_livelock_violation(spec, lasso))
+    result.traces.append(_lasso_trace(model, graph["states"], lasso, graph["steps"]))
+    result.verdict = "violation"
+
+
+def _progress_ids(spec, steps: dict) -> frozenset:
+    """The step ids that count as progress (``progress`` declarations)."""
     wanted = []
     for ref in spec.progress:
-        for sid, (actor, action, _kind) in graph["steps"].items():
+        for sid, (actor, action, _kind) in steps.items():
             base = actor.split("[", 1)[0].split("(", 1)[0]
             if base == ref.owner and (ref.step is None or action == ref.step):
                 wanted.append(sid)
-    lasso = find_livelock(g, frozenset(wanted), obligations)
-    if lasso is None:
-        return
+    return frozenset(wanted)
+
+
+def _livelock_violation(spec, lasso):
+    from mscheck.engine.model import Violation
+
     names = ", ".join(f"{r.owner}.{r.step}" if r.step else r.owner for r in spec.progress)
-    result.violations.append(Violation(
-        "livelock", "progress", f"livelock: a fair cycle that never takes a progress step "
-        f"({names})", None, span=spec.progress[0].span,
-        extra={"loop_start": lasso.loop_start}))
-    result.traces.append(_lasso_trace(model, graph["states"], lasso, graph["steps"]))
-    result.verdict = "violation"
+    return Violation("livelock", "progress", f"livelock: a fair cycle that never takes a "
+                     f"progress step ({names})", None, span=spec.progress[0].span,
+                     extra={"loop_start": lasso.loop_start})
 
 
 def _coverage(spec, graph) -> dict:
