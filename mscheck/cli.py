@@ -250,7 +250,7 @@ def cmd_check(args) -> int:
                          deadlock=not args.no_deadlock, keep_going=args.keep_going,
                          properties=args.property, progress=report, engine=args.engine,
                          faults=args.faults != "none", max_faults=args.max_faults,
-                         coverage=args.coverage)
+                         coverage=args.coverage, fingerprints=args.fingerprints)
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""
@@ -435,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "or check as if no fault flag were set (none)")
     check.add_argument("--max-faults", type=int, metavar="K",
                        help="at most K faults (losses, duplicates, reorders, crashes) per run")
+    check.add_argument("--fingerprints", action="store_true",
+                       help="scalar engine: keep a 64-bit fingerprint of each visited state "
+                       "instead of the state (far less memory; the collision probability is "
+                       "reported); the packed and vector engines store exact packed states")
     check.add_argument("--coverage", action="store_true",
                        help="after the check, how often each action and handler was enabled "
                        "and taken; flags those never taken")

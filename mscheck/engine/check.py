@@ -28,7 +28,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                properties: list[str] | None = None,
                progress: Callable[[dict], None] | None = None, engine: str = "auto",
                faults: bool = True, max_faults: int | None = None,
-               coverage: bool = False) -> dict:
+               coverage: bool = False, fingerprints: bool = False) -> dict:
     """Check ``spec``; returns the result document (see module docstring).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
@@ -106,7 +106,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
             if result is None:
                 result = search(model, strategy=strategy, limits=limits,
                                 check_deadlock=deadlock, keep_going=keep_going,
-                                properties=selected, progress=progress, graph=graph)
+                                properties=selected, progress=progress, graph=graph,
+                                fingerprints=fingerprints and graph is None)
                 if live and result.complete:
                     _check_liveness(spec, model, result, graph, live)
                 elif live and result.verdict == "ok":
@@ -133,6 +134,10 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         doc["state_bits"] = packed.bits
     elif why_scalar:
         doc["engine_note"] = f"scalar engine: {why_scalar}"
+    if fingerprints and "collision_probability" not in doc:
+        doc["fingerprints_note"] = (
+            "fingerprints not used: the packed states are exact" if packed is not None else
+            "fingerprints not used: the state graph (liveness, coverage) needs the states")
     return doc
 
 
@@ -373,6 +378,8 @@ def result_document(spec: N.Spec, model: CompiledModel, r: SearchResult) -> dict
         "reason": r.reason,
         "violations": [],
     }
+    if r.collision_probability is not None:
+        doc["collision_probability"] = r.collision_probability
     for v, trace in zip(r.violations, r.traces):
         doc["violations"].append({
             "kind": v.kind,

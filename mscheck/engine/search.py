@@ -4,6 +4,12 @@ depth-first, with limits that end the run as inconclusive, never as 'ok'.
 Counts follow TLC: ``states`` are distinct reachable states; ``transitions`` are the initial
 states plus every successor computed from every distinct state, duplicates and self-loops
 included.
+
+With ``fingerprints``, the visited set holds a 64-bit fingerprint of each state instead of
+the state, and only the states still to expand are kept; a trace is rebuilt by replaying, from
+its initial state, the recorded position of each step among its state's successors. Two
+states with one fingerprint would count as one, so the result carries TLC's optimistic
+estimate of the probability that this happened: ``states * (transitions - states) / 2**64``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class SearchResult:
     reason: str | None = None  # why a run is inconclusive
     strategy: str = "bfs"
     complete: bool = True
+    collision_probability: float | None = None  # with fingerprints
 
 
 def limit_reached(limits: Limits, t0: float, states: int) -> str | None:
@@ -81,24 +88,29 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
            check_deadlock: bool = True, keep_going: bool = False,
            properties: list[str] | None = None,
            progress: Callable[[dict], None] | None = None,
-           graph: dict | None = None) -> SearchResult:
+           graph: dict | None = None, fingerprints: bool = False) -> SearchResult:
     """Explore every reachable state of ``model``; see the module docstring.
 
     With ``graph`` (a dict), the state graph is recorded for liveness: ``graph["succ"]``
     (per state, (target, step id) pairs), ``graph["steps"]`` (step id -> (actor, action,
     kind)),
     ``graph["states"]``, ``graph["parent"]`` and ``graph["initial"]``."""
+    if fingerprints and graph is not None:
+        raise ValueError("the state graph needs the states, not their fingerprints")
     t0 = time.monotonic()
     props = [p for p in model.properties() if properties is None or p.name in properties]
     invariants = [p for p in props if p.kind == "invariant"]
     reachables = {p.name: p for p in props if p.kind == "reachable"}
     witnessed: set[str] = set()
 
-    states: list[Any] = []
+    states: list[Any] = []  # all states; with fingerprints, only the initial ones
     index: dict[Any, int] = {}
+    seen: set[int] = set()  # fingerprints
+    pending: dict[int, Any] = {}  # with fingerprints: the states still to expand
     parent = array("q")
     depth_of = array("i")
-    steps: list[Step | None] = []
+    steps: list[Step | None] = []  # with fingerprints: unused
+    step_no = array("I")  # with fingerprints: position of the step among the successors
     violations: list[Violation] = []
     transitions = 0
     reason = None
@@ -107,23 +119,37 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     frontier_pos = 0  # BFS: next state to expand; DFS uses a stack
     stack: list[int] = []
 
-    def add(state, par: int, step: Step | None, depth: int) -> int | None:
+    def add(state, par: int, step: Step | None, depth: int, k: int = 0) -> int | None:
         nonlocal max_depth_seen
-        if state in index:
-            return None
-        i = len(states)
-        index[state] = i
-        states.append(state)
+        if fingerprints:
+            h = hash(state)
+            if h in seen:
+                return None
+            seen.add(h)
+            i = len(parent)
+            pending[i] = state
+            step_no.append(k)
+            if par < 0:
+                states.append(state)
+        else:
+            if state in index:
+                return None
+            i = len(states)
+            index[state] = i
+            states.append(state)
+            steps.append(step)
         parent.append(par)
         depth_of.append(depth)
-        steps.append(step)
         if depth > max_depth_seen:
             max_depth_seen = depth
         return i
 
+    def count() -> int:
+        return len(parent)
+
     def check_state(i: int) -> bool:
         """Check invariants and reachables at a new state; False to stop the search."""
-        s = states[i]
+        s = pending[i] if fingerprints else states[i]
         for p in invariants:
             try:
                 holds, why = p.check(s), ""
@@ -158,7 +184,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     break
         while not stop:
             if strategy == "bfs":
-                if frontier_pos >= len(states):
+                if frontier_pos >= count():
                     break
                 i = frontier_pos
                 frontier_pos += 1
@@ -166,7 +192,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 if not stack:
                     break
                 i = stack.pop()
-            s = states[i]
+            s = pending.pop(i) if fingerprints else states[i]
             d = depth_of[i]
             if limits.max_depth is not None and d >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
@@ -191,11 +217,11 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
             edges = None
             if graph is not None:
                 edges = graph_succ[i] = []
-            for step, t in succ:
+            for k, (step, t) in enumerate(succ):
                 transitions += 1
                 if not model.satisfies_constraints(t):
                     continue
-                j = add(t, i, step, d + 1)
+                j = add(t, i, step, d + 1, k)
                 if edges is not None:
                     key = (step.actor, step.action, step.kind)
                     sid = step_ids.get(key)
@@ -209,7 +235,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 if not check_state(j):
                     stop = True
                     break
-            n = len(states)
+            n = count()
             expanded += 1
             if expanded & 255 == 0 or stop:
                 now = time.monotonic()
@@ -223,9 +249,9 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     progress({"states": n, "transitions": transitions, "queue": queue,
                               "depth": max_depth_seen, "seconds": now - t0,
                               "memory": _rss()})
-            if limits.max_states is not None and len(states) >= limits.max_states:
-                pending = (len(states) - frontier_pos) if strategy == "bfs" else len(stack)
-                if pending:
+            if limits.max_states is not None and count() >= limits.max_states:
+                waiting = (count() - frontier_pos) if strategy == "bfs" else len(stack)
+                if waiting:
                     reason = f"state limit of {limits.max_states} reached"
                     break
     except KeyboardInterrupt:
@@ -238,11 +264,21 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 violations.append(unreachable(name, p.span))
 
     def trace(i: int | None) -> list[TraceStep]:
-        out = []
+        path = []
         while i is not None and i >= 0:
-            out.append(TraceStep(steps[i], states[i]))
+            path.append(i)
             i = parent[i]
-        return list(reversed(out))
+        path.reverse()
+        if not fingerprints:
+            return [TraceStep(steps[j], states[j]) for j in path]
+        # replay: the initial states come first, in order, and are kept; then each step is
+        # taken again by its position among its state's successors
+        state = states[path[0]]
+        out = [TraceStep(None, state)]
+        for j in path[1:]:
+            step, state = model.successors(state)[step_no[j]]
+            out.append(TraceStep(step, state))
+        return out
 
     traces = [trace(v.trace_index) if v.trace_index is not None else [] for v in violations]
     if graph is not None:
@@ -256,6 +292,8 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
         verdict = "inconclusive"
     else:
         verdict = "ok"
-    return SearchResult(verdict, len(states), transitions, max_depth_seen,
+    n = count()
+    collision = n * max(transitions - n, 0) / 2 ** 64 if fingerprints else None
+    return SearchResult(verdict, n, transitions, max_depth_seen,
                         time.monotonic() - t0, _peak(), violations, traces, reason, strategy,
-                        complete)
+                        complete, collision)

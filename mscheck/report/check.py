@@ -43,6 +43,8 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
     if doc.get("states_per_second"):
         rows.append(("states/s", f"{doc['states_per_second']:,}"))
     rows.append(("peak memory", _mem(doc.get("peak_memory"))))
+    if doc.get("collision_probability") is not None:
+        rows.append(("P(collision)", f"{doc['collision_probability']:.1e}"))
     for label, value in rows:
         con.print(f"{label:<16}{value:>14}")
 
