@@ -54,8 +54,6 @@ def one(kind: str, engine: str, model: str, size: int) -> dict:
     base = _rss()
     if kind == "search":
         pm = P.PackedModel(CompiledModel(spec))
-        if engine == "vector" and pm.bits > 64:
-            return {"skipped": f"{pm.bits}-bit states (NotVectorisable)", "bits": pm.bits}
         run = P.packed_search if engine == "packed" else vector_search
         t0 = time.perf_counter()
         r = run(pm, keep_going=True)
@@ -66,11 +64,6 @@ def one(kind: str, engine: str, model: str, size: int) -> dict:
         from mscheck.engine.check import check_spec
 
         if engine == "vector":
-            pm = P.PackedModel(CompiledModel(spec))
-            if pm.bits > 64:
-                return {"skipped": f"{pm.bits}-bit states (NotVectorisable)", "bits": pm.bits}
-            del pm
-
             def patched(pm, **kw):
                 try:
                     return vector_search(pm, **kw)

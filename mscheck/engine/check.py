@@ -78,13 +78,10 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                 from mscheck.engine.packed import NotPackable, packed_search
 
                 run = packed_search
-                if engine in ("auto", "vector") and packed.bits <= 64:
+                if engine in ("auto", "vector"):
                     from mscheck.engine.vector import vector_search
 
                     run, used = vector_search, "vector"
-                elif engine == "vector":
-                    raise Unsupported(f"the vector engine handles states of at most 64 bits; "
-                                      f"these take {packed.bits} (use --engine packed)")
                 try:
                     result = run(packed, limits=limits, check_deadlock=deadlock,
                                  keep_going=keep_going, properties=selected, progress=progress)

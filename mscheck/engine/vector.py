@@ -1,5 +1,5 @@
 """The vectorised packed engine: the breadth-first search of :func:`packed_search`, with each
-level of states held in a numpy ``uint64`` array and expanded array-wide.
+level of states held in numpy ``uint64`` arrays and expanded array-wide.
 
 It reads the same transition tables (:class:`mscheck.engine.packed.PackedModel`) and gives the
 same result as :func:`packed_search`, figure for figure: distinct states, transitions (as TLC
@@ -8,30 +8,43 @@ counts them), depth, verdict, the violations in the same order, the same state p
 orders them: by parent (in the parent level's order), then by table, then by the order of the
 deltas in a table entry; a state belongs to the first parent that produces it.
 
+States of any width: a state of ``bits`` bits is held as ``W = ceil(bits / 64)`` words, one
+``uint64`` array per word (least significant first); with ``W = 1`` that is one array.
+Every comparison of states is exact, word by word: hashes only group states, they never
+stand for them (no fingerprints).
+
 How a level is expanded, a chunk of states at a time:
 
-* per table, ``keys = states & mask`` are looked up with ``np.searchsorted`` in the sorted
-  array of the keys the table knows; each key's deltas sit in one flat array (CSR layout:
-  ``offsets``, ``counts``). Keys the table has not met yet are filled (``_Table.fill``) once
-  each (the distinct ones, by sort and adjacent difference) and the arrays are rebuilt;
+* per table, a key (the bits of the table's mask) is folded into one ``uint64``: each word's
+  masked bits rotated by an amount chosen per word so that the rotated masks are disjoint,
+  then OR-ed (injective; with the mask in one word this is ``word & mask``); the table's
+  Python-int keys are folded alike. A key of at most ``DENSE_BITS`` bits, its bits packed
+  together, indexes a direct table of positions; a wider one is looked up with
+  ``np.searchsorted`` in the sorted array of the keys the table knows. A mask whose words admit
+  no such rotations (more than 64 bits, say) is keyed by the big-endian bytes of its words
+  (a numpy ``S`` array: it sorts and compares bytewise, as the numbers do). Each key's deltas
+  (split per word) sit in flat arrays (CSR layout: ``offsets``, ``counts``). Keys the table
+  has not met yet are filled (``_Table.fill``) once each and the arrays are rebuilt;
 * successors are laid out in discovery order with ``np.repeat`` and written in one scatter;
-* duplicates are dropped by sorting (the first occurrence of each value is kept) and the
-  states already seen are dropped with ``np.searchsorted`` against the sorted array of visited
-  states; the new ones are merged into it at the end of the level.
+* the first occurrence of each successor is found by hashing into a table that keeps, per
+  slot, the least index hashed there (``np.minimum.at``): a successor equal to its slot's
+  holder is settled, the others are hashed again;
+* the first occurrences go into the visited set, an open-addressing hash table (linear
+  probing) of whole states, inserted a batch at a time; those not there before are the new
+  states, in discovery order.
 
 A state's successors, its step errors (a state where a step fails is not expanded) and
 deadlock are found as ``packed_search`` finds them; the limits (``Limits``) are checked at the
 same points (every 16384 states of a level, and after each level), so a state limit stops at
-the same count. Invariant leaves with a table of
-good keys are tested array-wide (membership by ``np.searchsorted``); leaves that read too
-many slots to tabulate are evaluated once per distinct key of the level (their ``test``
-depends on the key only) and then applied array-wide.
+the same count. Invariant leaves with a table of good keys are tested array-wide (a direct
+table, or membership by ``np.searchsorted``); leaves that read too many slots to tabulate are
+evaluated once per distinct key of the level (their ``test`` depends on the key only) and then
+applied array-wide.
 
-This increment handles states of at most 64 bits; wider states raise :class:`NotVectorisable`
-(:func:`packed_or_vector_search` then runs ``packed_search``).
-
-Memory: the visited states (8 bytes each) and the levels kept for traces (8 bytes each), plus
-the working arrays of one chunk.
+Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` of the slots
+used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
+64) and the levels kept for traces (8 bytes per word; the top word of a wider state in the
+smallest unsigned type that holds its bits), plus the working arrays of one chunk.
 """
 
 from __future__ import annotations
@@ -49,49 +62,280 @@ from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reach
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
            "MIN_FRONTIER"]
 
-CHUNK = 1 << 17  # states of a level expanded at once (a multiple of 16384)
+CHUNK = 1 << 15  # states of a level expanded at once (a multiple of 16384)
 CHECK_EVERY = 1 << 14  # packed_search checks its limits every 16384 states of a level
 MIN_FRONTIER = 0  # see packed_or_vector_search
 _U64 = np.uint64
-_EMPTY = np.empty(0, dtype=_U64)
+_M64 = (1 << 64) - 1
+ROTATION_BUDGET = 1 << 12  # rotations tried when folding a mask that spans words
+DENSE_BITS = 20  # a key of at most this many bits may index a direct table (else a search)
+DENSE_BYTES = 1 << 26  # the direct tables of one search take at most this much memory
+REHASH = 1 << 16  # slots of the visited set moved at once when it grows
 
 
 class NotVectorisable(Exception):
     """Why the vectorised engine cannot run this model (``packed_search`` still can)."""
 
 
-class _VTable:
-    """One transition table as sorted numpy arrays: ``keys``; per key ``count`` deltas at
-    ``offset`` in ``deltas``, ``error`` when the step raises, ``moved`` when it has a step
-    (or raises)."""
+def _rotl64(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & _M64 if r else x
 
-    def __init__(self, table):
+
+def _rotations(masks: list[int]) -> list[int] | None:
+    """Rotation amounts, one per word mask, that make the rotated masks pairwise disjoint
+    (the first is not rotated); None when none are found."""
+    if len(masks) == 1:
+        return [0]
+    if sum(m.bit_count() for m in masks) > 64:
+        return None
+    order = sorted(range(len(masks)), key=lambda i: -masks[i].bit_count())
+    rot = [0] * len(masks)
+    budget = [ROTATION_BUDGET]
+
+    def place(j: int, used: int) -> bool:
+        if j == len(order):
+            return True
+        i = order[j]
+        for r in range(64 if j else 1):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return False
+            rm = _rotl64(masks[i], r)
+            if not rm & used:
+                rot[i] = r
+                if place(j + 1, used | rm):
+                    return True
+        return False
+
+    return rot if place(0, 0) else None
+
+
+def _runs(mask: int) -> list[tuple[int, int]]:
+    """The runs of one bits of ``mask``: (lowest bit, length), from the lowest."""
+    out = []
+    lo = 0
+    while mask >> lo:
+        if mask >> lo & 1:
+            n = 0
+            while mask >> (lo + n) & 1:
+                n += 1
+            out.append((lo, n))
+            lo += n
+        else:
+            lo += 1
+    return out
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    if not r:
+        return x
+    return (x << _U64(r)) | (x >> _U64(64 - r))
+
+
+def _bytes_key(words: list[np.ndarray]) -> np.ndarray:
+    """The words (least significant first, of equal length) as big-endian byte strings: an
+    ``S`` array whose order is the numbers' order."""
+    w = len(words)
+    n = len(words[0])
+    buf = np.empty((n, w), dtype=">u8")
+    for i, x in enumerate(words):
+        buf[:, w - 1 - i] = x
+    return buf.view(f"S{8 * w}").reshape(n)
+
+
+class _Fold:
+    """An injective map from the bits of ``mask`` in a state to one sortable key: a
+    ``uint64`` (the masked words rotated and OR-ed) or, failing that, big-endian bytes.
+    ``keys`` maps states (a list of word arrays), ``fold``/``unfold`` map Python ints."""
+
+    def __init__(self, mask: int, words: int):
+        parts = [(w, (mask >> 64 * w) & _M64) for w in range(words)]
+        parts = [(w, m) for w, m in parts if m] or [(0, 0)]
+        rot = _rotations([m for _, m in parts])
+        self.parts = parts
+        if rot is not None:
+            self.rot = [(w, m, r, _U64(m), _rotl64(m, r)) for (w, m), r in zip(parts, rot)]
+            self.dtype = np.dtype(_U64)
+            folded = 0
+            for *_, rm in self.rot:
+                folded |= rm
+            # the key's bits packed together index a direct table of 2**bits entries
+            self.bits = folded.bit_count()
+            self.runs = _runs(folded) if self.bits <= DENSE_BITS else None
+        else:
+            self.rot = self.runs = None
+            self.lo, self.hi = parts[0][0], parts[-1][0]
+            self.nbytes = 8 * (self.hi - self.lo + 1)
+            self.umask = {w: _U64(m) for w, m in parts}
+            self.dtype = np.dtype(f"S{self.nbytes}")
+
+    def keys(self, states: list[np.ndarray]) -> np.ndarray:
+        if self.rot is not None:
+            w, _, r, um, _ = self.rot[0]
+            key = _rotl(states[w] & um, r)
+            for w, _, r, um, _ in self.rot[1:]:
+                key |= _rotl(states[w] & um, r)
+            return key
+        zero = None
+        words = []
+        for w in range(self.lo, self.hi + 1):
+            um = self.umask.get(w)
+            if um is None:
+                if zero is None:
+                    zero = np.zeros(len(states[0]), dtype=_U64)
+                words.append(zero)
+            else:
+                words.append(states[w] & um)
+        return _bytes_key(words)
+
+    def index(self, keys: np.ndarray) -> np.ndarray:
+        """The bits of each key (from ``keys``) packed together, as ``int64`` (when
+        ``runs``)."""
+        if not self.runs:  # an empty mask: one key
+            return np.zeros(len(keys), dtype=np.int64)
+        out = None
+        acc = 0
+        last = len(self.runs) - 1
+        for j, (lo, n) in enumerate(self.runs):
+            x = keys >> _U64(lo) if lo else keys
+            if j < last:
+                x = x & _U64((1 << n) - 1)
+            if acc:
+                x <<= _U64(acc)
+            if out is None:
+                out = x
+            else:
+                out |= x
+            acc += n
+        return out.view(np.int64)
+
+    def fold(self, k: int):
+        if self.rot is not None:
+            out = 0
+            for w, m, r, _, _ in self.rot:
+                out |= _rotl64((k >> 64 * w) & m, r)
+            return out
+        return ((k >> 64 * self.lo) & ((1 << 8 * self.nbytes) - 1)).to_bytes(self.nbytes, "big")
+
+    def unfold(self, v) -> int:
+        """The masked Python int of a key (an element of ``keys(...).tolist()``)."""
+        if self.rot is not None:
+            out = 0
+            for w, _, r, _, rm in self.rot:
+                out |= _rotl64(v & rm, (64 - r) % 64) << 64 * w
+            return out
+        # tolist() drops an S value's trailing NUL bytes
+        return int.from_bytes(v.ljust(self.nbytes, b"\0"), "big") << 64 * self.lo
+
+    def array(self, values: list) -> np.ndarray:
+        if self.rot is not None:
+            return np.fromiter(values, dtype=_U64, count=len(values))
+        return np.array(values, dtype=self.dtype) if values else np.empty(0, self.dtype)
+
+
+class _Budget:
+    """The memory left for direct tables."""
+
+    def __init__(self, nbytes: int = DENSE_BYTES):
+        self.left = nbytes
+
+    def take(self, fold: _Fold, itemsize: int) -> bool:
+        """Whether a direct table of ``fold``'s keys (``itemsize`` bytes an entry) fits;
+        it is then counted."""
+        if fold.runs is None:
+            return False
+        size = itemsize << fold.bits
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+class _Layout:
+    """States of ``bits`` bits as ``words`` uint64 arrays (least significant first)."""
+
+    def __init__(self, bits: int):
+        self.bits = bits
+        self.words = max(1, -(-bits // 64))
+        top = bits - 64 * (self.words - 1)
+        self.top = np.dtype(_U64 if self.words == 1 else
+                            np.uint8 if top <= 8 else np.uint16 if top <= 16 else
+                            np.uint32 if top <= 32 else _U64)
+
+    def from_ints(self, ints: list[int]) -> list[np.ndarray]:
+        return [np.fromiter(((s >> 64 * w) & _M64 for s in ints), dtype=_U64, count=len(ints))
+                for w in range(self.words)]
+
+    def to_int(self, states: list[np.ndarray], i: int) -> int:
+        out = 0
+        for w, x in enumerate(states):
+            out |= int(x[i]) << 64 * w
+        return out
+
+    def to_ints(self, states: list[np.ndarray]) -> list[int]:
+        out = states[0].tolist()
+        for w in range(1, len(states)):
+            sh = 64 * w
+            out = [a | (b << sh) for a, b in zip(out, states[w].tolist())]
+        return out
+
+    def store(self, states: list[np.ndarray]) -> list[np.ndarray]:
+        """A level as kept for traces: the top word in its smallest type."""
+        if self.top == states[-1].dtype:
+            return states
+        return states[:-1] + [states[-1].astype(self.top)]
+
+    def load(self, stored: list[np.ndarray], a: int, b: int) -> list[np.ndarray]:
+        return [x[a:b] if x.dtype == _U64 else x[a:b].astype(_U64) for x in stored]
+
+
+class _VTable:
+    """One transition table as sorted numpy arrays: ``keys`` (folded); per key ``count``
+    deltas at ``offset`` in ``deltas`` (one array per word, None for a word the table does
+    not touch), ``error`` when the step raises, ``moved`` when it has a step (or raises)."""
+
+    def __init__(self, table, layout: _Layout, budget: _Budget):
         self.table = table
-        self.mask = _U64(table.mask)
+        self.fold = _Fold(table.mask, layout.words)
+        self.dense_on = budget.take(self.fold, 4)  # a direct table of positions
+        self.words = layout.words
         self.known = -1
         self.rebuild()
 
     def rebuild(self):
         entries = self.table.entries
-        items = sorted(entries.items())
+        fold = self.fold.fold
+        items = sorted((fold(k), ds) for k, ds in entries.items())
         n = len(items)
-        self.keys = np.fromiter((k for k, _ in items), dtype=_U64, count=n)
+        self.keys = self.fold.array([k for k, _ in items])
         self.error = np.fromiter((ds is ERROR for _, ds in items), dtype=bool, count=n)
         count = np.fromiter((0 if ds is ERROR else len(ds) for _, ds in items), dtype=np.int64,
                             count=n)
         self.count = count
         self.offset = np.cumsum(count) - count
-        self.deltas = np.fromiter((d for _, ds in items if ds is not ERROR for d in ds),
-                                  dtype=_U64, count=int(count.sum()))
+        total = int(count.sum())
+        touched = {w for w, _ in self.fold.parts}
+        self.deltas = [np.fromiter(((d >> 64 * w) & _M64 for _, ds in items if ds is not ERROR
+                                    for d in ds), dtype=_U64, count=total)
+                       if w in touched else None for w in range(self.words)]
         self.moved = (count > 0) | self.error
         self.known = len(entries)
+        if self.dense_on:
+            self.dense = np.full(1 << self.fold.bits, -1, dtype=np.int32)
+            self.dense[self.fold.index(self.keys)] = np.arange(n, dtype=np.int32)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The position of each key in ``self.keys``, filling the table's missing keys."""
         if self.known != len(self.table.entries):
             self.rebuild()
+        idx = self.fold.index(keys) if self.dense_on else None
         for _ in range(2):
-            if len(self.keys):
+            if idx is not None:
+                pos = self.dense[idx]
+                if not len(pos) or pos.min() >= 0:
+                    return pos
+                missing = keys[pos < 0]
+            elif len(self.keys):
                 pos = np.searchsorted(self.keys, keys)
                 np.minimum(pos, len(self.keys) - 1, out=pos)
                 found = self.keys[pos] == keys
@@ -103,8 +347,9 @@ class _VTable:
             missing.sort()
             if len(missing) > 1:
                 missing = missing[np.concatenate(([True], missing[1:] != missing[:-1]))]
-            entries, fill = self.table.entries, self.table.fill
+            entries, fill, unfold = self.table.entries, self.table.fill, self.fold.unfold
             for k in missing.tolist():
+                k = unfold(k)
                 if k not in entries:
                     fill(k)
             self.rebuild()
@@ -120,48 +365,237 @@ def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return sorted_keys[pos] == keys
 
 
-def _test_ok(umask, test, states: np.ndarray) -> np.ndarray:
+def _test_ok(fold: _Fold, test, states: list[np.ndarray]) -> np.ndarray:
     """``test(s)`` for each state, calling ``test`` once per distinct key ``s & mask`` (a
     leaf's test depends on the key only)."""
-    keys = states & umask
+    keys = fold.keys(states)
     ks = np.sort(keys)
     if len(ks) > 1:
         ks = ks[np.concatenate(([True], ks[1:] != ks[:-1]))]
-    vals = np.fromiter((bool(test(k)) for k in ks.tolist()), dtype=bool, count=len(ks))
+    unfold = fold.unfold
+    vals = np.fromiter((bool(test(unfold(k))) for k in ks.tolist()), dtype=bool,
+                       count=len(ks))
     return vals[np.searchsorted(ks, keys)]
 
 
-def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The union of two sorted arrays without common values, sorted."""
-    if not len(b):
-        return a
-    if not len(a):
-        return b
-    return np.insert(a, np.searchsorted(a, b), b)
-
-
-def _leaves(leaves):
-    """Property leaves with their good keys as a sorted uint64 array."""
+def _leaves(leaves, words: int, budget: _Budget):
+    """Property leaves with their fold and their good keys (a direct table or a sorted
+    array)."""
     out = []
     for mask, good, test in leaves:
+        fold = _Fold(mask, words)
         arr = None
         if test is None:
-            arr = np.fromiter(sorted(good), dtype=_U64, count=len(good))
-        out.append((mask, _U64(mask), arr, test))
+            arr = fold.array(sorted(fold.fold(k) for k in good))
+            if budget.take(fold, 1):  # a direct table: whether each key is good
+                table = np.zeros(1 << fold.bits, dtype=bool)
+                table[fold.index(arr)] = True
+                arr = table
+        out.append((mask, fold, arr, test))
     return out
+
+
+def _good(fold: _Fold, good: np.ndarray, states: list[np.ndarray]) -> np.ndarray:
+    """Whether each state's key is among the good keys of a leaf (a direct table, or a
+    sorted array)."""
+    keys = fold.keys(states)
+    if good.dtype == bool:
+        return good[fold.index(keys)]
+    return _member(good, keys)
+
+
+# odd multipliers, one per hashing round (a round that leaves collisions rehashes the rest)
+_MULS = [_U64(c) for c in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                           0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                           0x94D049BB133111EB, 0xBF58476D1CE4E5B9)]
+
+
+def _hash(words: list[np.ndarray], k: int, salt: int = 0) -> np.ndarray:
+    """A ``k``-bit hash (as ``int64``) of each state of ``words``: the top bits of a product
+    by an odd constant (they depend on every bit of the state)."""
+    mul = _MULS[salt % len(_MULS)]
+    h = words[0] * mul
+    for x in words[1:]:
+        h ^= x
+        h *= mul
+    h >>= _U64(64 - k)
+    return h.view(np.int64)
+
+
+def _equal(a: list[np.ndarray], i, b: list[np.ndarray], j=None) -> np.ndarray:
+    """Whether ``a[i]`` equals ``b[j]`` (``b`` itself when ``j`` is None), word by word."""
+    out = None
+    for x, y in zip(a, b):
+        e = x[i] == (y if j is None else y[j])
+        out = e if out is None else out & e
+    return out
+
+
+class _Scratch:
+    """A reusable buffer of indices (the hash table of one round of deduplication):
+    ``int32`` while they fit."""
+
+    def __init__(self):
+        self.buf = np.empty(0, dtype=np.int32)
+
+    def full(self, size: int, value: int) -> np.ndarray:
+        dtype = np.int32 if value < 1 << 31 else np.int64
+        if len(self.buf) < size or self.buf.dtype != dtype:
+            self.buf = np.empty(size, dtype=dtype)
+        out = self.buf[:size]
+        out.fill(value)
+        return out
+
+
+def _first_occurrence(words: list[np.ndarray], scratch: _Scratch) -> np.ndarray:
+    """For each state of ``words``, whether no equal state comes before it (exact: states
+    are compared word by word; the hash only groups them).
+
+    Each round hashes the unresolved states into a table holding, per slot, the least index
+    hashed there (``np.minimum.at``); a state equal to its slot's holder is resolved (first
+    iff it is the holder); the others (another value won the slot; all occurrences of a value
+    share its slot) go to the next round with another hash."""
+    m = len(words[0])
+    first = np.zeros(m, dtype=bool)
+    todo = None  # the global indices of ``cur`` (None: all)
+    cur = words
+    salt = 0
+    while True:
+        n = len(cur[0])
+        if not n:
+            return first
+        k = max(4, (n - 1).bit_length())
+        h = _hash(cur, k, salt)
+        tab = scratch.full(1 << k, n)
+        local = np.arange(n, dtype=tab.dtype)
+        np.minimum.at(tab, h, local)
+        holder = tab[h]
+        same = _equal(cur, holder, cur)
+        won = np.flatnonzero(same & (holder == local))
+        first[won if todo is None else todo[won]] = True
+        rest = np.flatnonzero(~same)
+        if not len(rest):
+            return first
+        todo = rest if todo is None else todo[rest]
+        cur = [x[rest] for x in cur]
+        salt += 1
+
+
+class _Visited:
+    """The visited states: an open-addressing hash set (linear probing) of whole states, one
+    array per word (the top word in its narrow type, as ``_Layout.store`` keeps it); exact:
+    a probe compares every word. Empty slots hold all ones in the top word, which no state
+    has when the top word has a spare bit; otherwise an extra byte per slot marks them."""
+
+    MAX_LOAD = 0.7
+
+    def __init__(self, layout: "_Layout", capacity: int = 1 << 10):
+        self.words = layout.words
+        self.top = layout.top
+        top_bits = layout.bits - 64 * (layout.words - 1)
+        self.spare = top_bits < 8 * self.top.itemsize
+        self.size = 0
+        self._alloc(capacity)
+
+    def _alloc(self, cap: int):
+        self.cap = cap
+        self.k = cap.bit_length() - 1
+        self.table = [np.zeros(cap, dtype=_U64) for _ in range(self.words - 1)]
+        if self.spare:
+            ones = self.top.type(np.iinfo(self.top).max)
+            self.table.append(np.full(cap, ones, dtype=self.top))
+            self.tag, self.empty = self.table[-1], ones
+        else:
+            self.table.append(np.zeros(cap, dtype=self.top))
+            self.tag, self.empty = np.full(cap, 255, dtype=np.uint8), np.uint8(255)
+
+    def __len__(self):
+        return self.size
+
+    def add(self, words: list[np.ndarray]) -> np.ndarray:
+        """Insert distinct states; returns for each whether it was new."""
+        n = len(words[0])
+        need = self.size + n
+        if need > self.MAX_LOAD * self.cap:
+            cap = self.cap
+            while need > self.MAX_LOAD * cap:
+                cap *= 2
+            old, tag, empty = self.table, self.tag, self.empty
+            self._alloc(cap)
+            self.size = 0
+            for a in range(0, len(tag), REHASH):  # a slice at a time: small temporaries
+                used = np.flatnonzero(tag[a:a + REHASH] != empty) + a
+                if len(used):
+                    self._insert([x[used] for x in old])
+            del old, tag
+        return self._insert(words)
+
+    def _insert(self, words: list[np.ndarray]) -> np.ndarray:
+        n = len(words[0])
+        new = np.zeros(n, dtype=bool)
+        if not n:
+            return new
+        table, tag, empty, mask = self.table, self.tag, self.empty, self.cap - 1
+        # the words compared after the tag: below the top one (or all, with a separate tag)
+        rest = table[:-1] if self.spare else table
+        at = _hash(words, self.k)  # the slot each pending state probes next
+        pend = None  # the indices of the pending states (None: all)
+        q = words if words[-1].dtype == self.top else words[:-1] + [words[-1].astype(self.top)]
+        while True:
+            cur = tag[at]
+            free = cur == empty
+            done = cur == q[-1] if self.spare else ~free  # already there, so far
+            if rest:
+                hit = np.flatnonzero(done)
+                if len(hit):
+                    same = _equal(rest, at[hit], q, hit)
+                    done[hit[~same]] = False
+            fi = np.flatnonzero(free)
+            if len(fi):
+                # claim the free slots; of several states claiming one slot, one wins
+                fat = at[fi]
+                if len(table) == 1:
+                    table[0][fat] = q[0][fi]  # one state's word lands in each slot
+                    won = fi[table[0][fat] == q[0][fi]]
+                else:
+                    # words written apart could land from different states: the claims are
+                    # settled first (the least index wins), in the lowest word of the free
+                    # slots (unused while a slot is free), then the winners are written
+                    low, ids = table[0], fi.view(_U64)
+                    low[fat] = _M64
+                    np.minimum.at(low, fat, ids)
+                    sole = low[fat] == ids
+                    won, fat = fi[sole], fat[sole]
+                    for t, x in zip(table, q):
+                        t[fat] = x[won]
+                if not self.spare:
+                    tag[fat] = 0
+                new[won if pend is None else pend[won]] = True
+                self.size += len(won)
+                done[won] = True
+                free[won] = False  # the others try the same slot again: now taken
+            at += ~(done | free)  # the others probe the next slot
+            at &= mask
+            keep = np.flatnonzero(~done)
+            if not len(keep):
+                return new
+            pend = keep if pend is None else pend[keep]
+            at = at[keep]
+            q = [x[keep] for x in q]
 
 
 class _Levels:
     """The levels as ``_trace`` reads them: lists of Python ints, made on demand."""
 
-    def __init__(self, levels: list[np.ndarray]):
+    def __init__(self, levels: list[list[np.ndarray]], layout: _Layout):
         self._levels = levels
+        self._layout = layout
 
     def __len__(self):
         return len(self._levels)
 
     def __getitem__(self, j):
-        return self._levels[j].tolist()
+        return self._layout.to_ints(self._levels[j])
 
 
 def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
@@ -171,19 +605,19 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     """Breadth-first search over packed states, a level at a time as numpy arrays; the same
     result as :func:`mscheck.engine.packed.packed_search` (see the module docstring).
 
-    Raises :class:`NotVectorisable` when a state takes more than 64 bits and
-    :class:`mscheck.engine.packed.NotPackable` when a table cannot be filled."""
-    if pm.bits > 64:
-        raise NotVectorisable(f"a state takes {pm.bits} bits; the vectorised engine handles "
-                              "at most 64")
+    Raises :class:`mscheck.engine.packed.NotPackable` when a table cannot be filled."""
     if chunk <= 0 or chunk % CHECK_EVERY:
         raise ValueError(f"chunk must be a positive multiple of {CHECK_EVERY}")
     t0 = time.monotonic()
     model = pm.model
-    vtables = [_VTable(t) for t in pm.tables]
-    invariants = [(n, _leaves(leaves)) for n, leaves in pm.invariants.items()
+    layout = _Layout(pm.bits)
+    W = layout.words
+    budget = _Budget()
+    vtables = [_VTable(t, layout, budget) for t in pm.tables]
+    invariants = [(n, _leaves(leaves, W, budget)) for n, leaves in pm.invariants.items()
                   if properties is None or n in properties]
-    reach = {n: [_leaves(d) for d in disjuncts] for n, disjuncts in pm.reachables.items()
+    reach = {n: [_leaves(d, W, budget) for d in disjuncts]
+             for n, disjuncts in pm.reachables.items()
              if properties is None or n in properties}
     inv_spans = {p.name: p.span for p in model.spec.properties}
     violations: list[Violation] = []
@@ -200,61 +634,64 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             seen.add(s)
             init.append(s)
     transitions = len(initial)
-    frontier = np.array(init, dtype=_U64)
-    visited = np.sort(frontier)
-    n_visited = len(visited)
-    levels: list[np.ndarray] = []
+    frontier = layout.from_ints(init)  # the current level, one uint64 array per word
+    visited = _Visited(layout)
+    visited.add(frontier)
+    n_visited = len(init)
+    scratch = _Scratch()
+    levels: list[list[np.ndarray]] = []
     depth = 0
     last_report = t0
 
-    def first_violation(leaves, states: np.ndarray):
+    def first_violation(leaves, states: list[np.ndarray]):
         best = None
-        for mask, umask, good, test in leaves:
+        for mask, fold, good, test in leaves:
             if test is None:
-                ok = _member(good, states & umask)
+                ok = _good(fold, good, states)
                 if ok.all():
                     continue
                 hit = int(np.argmin(ok))
             else:
-                ok = _test_ok(umask, test, states)
+                ok = _test_ok(fold, test, states)
                 hit = None if ok.all() else int(np.argmin(ok))
             if hit is not None and (best is None or hit < best):
                 best = hit
-        return None if best is None else int(states[best])
+        return None if best is None else layout.to_int(states, best)
 
-    def has_witness(disjuncts, states: np.ndarray) -> bool:
+    def has_witness(disjuncts, states: list[np.ndarray]) -> bool:
         for leaves in disjuncts:
             cand = states
-            for mask, umask, good, test in sorted(leaves, key=lambda lf: lf[3] is not None):
+            for mask, fold, good, test in sorted(leaves, key=lambda lf: lf[3] is not None):
                 if test is None:
-                    cand = cand[_member(good, cand & umask)]
+                    sel = _good(fold, good, cand)
                 else:
-                    cand = cand[_test_ok(umask, test, cand)]
-                if not len(cand):
+                    sel = _test_ok(fold, test, cand)
+                cand = [x[sel] for x in cand]
+                if not len(cand[0]):
                     break
-            if len(cand):
+            if len(cand[0]):
                 return True
         return False
 
-    def check_new(states: np.ndarray, level: int) -> bool:
+    def check_new(states: list[np.ndarray], level: int) -> bool:
         nonlocal stop
         ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
                          keep_going, first_violation, has_witness)
         stop = stop or not ok
         return ok
 
-    def expand(states: np.ndarray, base: int, n_before: int, level_new: np.ndarray):
-        """Expand ``states`` (``base`` = index of states[0] in the level). Returns (cut,
-        new states in discovery order, the same sorted, transitions, events, reason): the
-        states after index ``cut`` of ``states`` were not taken (a stop or a limit)."""
-        n = len(states)
+    def expand(states: list[np.ndarray], base: int, n_before: int):
+        """Expand ``states`` (``base`` = index of states[0] in the level). Returns (cut, new
+        states in discovery order, transitions, events, reason): the states after index
+        ``cut`` of ``states`` were not taken (a stop or a limit; the search then stops)."""
+        n = len(states[0])
         counts = []
         moved = np.zeros(n, dtype=bool)
         failed = np.zeros(n, dtype=bool)
         total = np.zeros(n, dtype=np.int64)
         looked = []
         for vt in vtables:
-            pos = vt.lookup(states & vt.mask)
+            pos = vt.lookup(vt.fold.keys(states))
             moved |= vt.moved[pos]
             failed |= vt.error[pos]
             looked.append((vt, pos))
@@ -268,7 +705,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         end = np.cumsum(total)
         run = end - total  # where each state's next successor goes
         m = int(end[-1]) if n else 0
-        succ = np.empty(m, dtype=_U64)
+        succ = [np.empty(m, dtype=_U64) for _ in range(W)]
         for vt, pos, cnt in counts:
             tot = int(cnt.sum())
             if tot:
@@ -276,38 +713,32 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 ramp = np.arange(tot, dtype=np.int64)
                 at = np.repeat(run - excl, cnt) + ramp
                 di = np.repeat(vt.offset[pos] - excl, cnt) + ramp
-                succ[at] = np.repeat(states, cnt) ^ vt.deltas[di]
+                for w in range(W):
+                    out = np.repeat(states[w], cnt)
+                    if vt.deltas[w] is not None:
+                        out ^= vt.deltas[w][di]
+                    succ[w][at] = out
                 run += cnt
 
         # events, in level order: step errors, deadlocks
         events = failed.copy()
         if check_deadlock:
             for i in np.flatnonzero(~moved).tolist():
-                if not model.is_valid_end(pm.decode(int(states[i]))):
+                if not model.is_valid_end(pm.decode(layout.to_int(states, i))):
                     events[i] = True
         event_idx = np.flatnonzero(events)
         cut = n - 1
         if not keep_going and len(event_idx):
             cut = int(event_idx[0])
 
-        # distinct new successors with the position of their first occurrence
+        # the first occurrence of each successor, kept when it is not visited yet (it is
+        # added to the visited states at once); positions in discovery order
         if m:
-            order = np.argsort(succ, kind="stable")
-            sv = succ[order]
-            first = np.empty(m, dtype=bool)
-            first[0] = True
-            np.not_equal(sv[1:], sv[:-1], out=first[1:])
-            cand = sv[first]
-            where = order[first]
-            fresh = ~_member(visited, cand)
-            if len(level_new):
-                fresh &= ~_member(level_new, cand)
-            new_sorted = cand[fresh]
-            new_pos = where[fresh]
-            del order, sv, first, cand, where, fresh
+            cand = np.flatnonzero(_first_occurrence(succ, scratch))
+            pos_sorted = cand[visited.add([x[cand] for x in succ])]
+            del cand
         else:
-            new_sorted, new_pos = _EMPTY, np.empty(0, dtype=np.int64)
-        pos_sorted = np.sort(new_pos)
+            pos_sorted = np.empty(0, dtype=np.intp)
 
         # the limit checks packed_search makes every CHECK_EVERY states of a level
         why = None
@@ -325,34 +756,30 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
             b += CHECK_EVERY
         if cut < n - 1:
-            limit_end = end[cut]
-            keep = new_pos < limit_end
-            new_sorted, new_pos = new_sorted[keep], new_pos[keep]
-            pos_sorted = pos_sorted[:int(np.searchsorted(pos_sorted, limit_end))]
-        new_ordered = succ[pos_sorted]
+            pos_sorted = pos_sorted[:int(np.searchsorted(pos_sorted, end[cut]))]
+        new_ordered = [x[pos_sorted] for x in succ]
         moves = int(end[cut]) if n else 0
-        return cut, new_ordered, new_sorted, moves, event_idx[event_idx <= cut], why
+        return cut, new_ordered, moves, event_idx[event_idx <= cut], why
 
     try:
         check_new(frontier, 0)
-        while len(frontier) and not stop:
+        while len(frontier[0]) and not stop:
+            frontier = layout.store(frontier)  # the top word narrowed (W > 1)
             levels.append(frontier)
             if limits.max_depth is not None and depth >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
                 break
-            parts: list[np.ndarray] = []
-            level_new = _EMPTY
+            parts: list[list[np.ndarray]] = []
             n_new = 0
-            for a in range(0, len(frontier), chunk):
-                states = frontier[a:a + chunk]
-                cut, new_ordered, new_sorted, moves, events, why = expand(
-                    states, a, n_visited + n_new, level_new)
+            size = len(frontier[0])
+            for a in range(0, size, chunk):
+                states = layout.load(frontier, a, a + chunk)
+                cut, new_ordered, moves, events, why = expand(states, a, n_visited + n_new)
                 transitions += moves
                 parts.append(new_ordered)
-                level_new = _merge(level_new, new_sorted)
-                n_new += len(new_sorted)
+                n_new += len(new_ordered[0])
                 for i in events.tolist():
-                    s = int(states[i])
+                    s = layout.to_int(states, i)
                     if _failed_at(vtables, s):
                         violations.append(_step_error(model, pm, s))
                     else:
@@ -370,11 +797,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 if progress is not None and now - last_report >= 1.0:
                     last_report = now
                     progress({"states": n_visited + n_new, "transitions": transitions,
-                              "queue": len(frontier) - a - cut - 1 + n_new, "depth": depth,
+                              "queue": size - a - cut - 1 + n_new, "depth": depth,
                               "seconds": now - t0, "memory": _rss()})
-            visited = _merge(visited, level_new)
-            n_visited = len(visited)
-            del level_new
+            n_visited += n_new
             if stop or reason:
                 break
             reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
@@ -382,13 +807,13 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if reason:
                 break
             depth += 1
-            nxt = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
             del parts
-            if len(nxt) and not check_new(nxt, depth):
-                levels.append(nxt)
+            if len(nxt[0]) and not check_new(nxt, depth):
+                levels.append(layout.store(nxt))
                 break
             frontier = nxt
-            if limits.max_states is not None and n_visited >= limits.max_states and len(nxt):
+            if limits.max_states is not None and n_visited >= limits.max_states and len(nxt[0]):
                 reason = f"state limit of {limits.max_states} reached"
                 break
     except KeyboardInterrupt:
@@ -397,10 +822,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
-    view = _Levels(levels)
+    view = _Levels(levels, layout)
     traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
-    max_depth = depth if len(frontier) else max(depth - 1, 0)
+    max_depth = depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),
                         time.monotonic() - t0, _peak(), violations, traces, reason, "bfs",
                         complete)
@@ -412,8 +837,9 @@ def _failed_at(vtables, s: int) -> bool:
 
 
 def packed_or_vector_search(pm: PackedModel, **kwargs) -> SearchResult:
-    """:func:`vector_search` when the states fit in 64 bits, else :func:`packed_search`;
-    the same keyword arguments and result."""
-    if pm.bits > 64:
+    """:func:`vector_search`, or :func:`packed_search` should it raise
+    :class:`NotVectorisable` (before searching); the same keyword arguments and result."""
+    try:
+        return vector_search(pm, **kwargs)
+    except NotVectorisable:
         return packed_search(pm, **kwargs)
-    return vector_search(pm, **kwargs)
