@@ -290,17 +290,33 @@ class _Layout:
 
 
 class _VTable:
-    """One transition table as sorted numpy arrays: ``keys`` (folded); per key ``count``
-    deltas at ``offset`` in ``deltas`` (one array per word, None for a word the table does
-    not touch), ``error`` when the step raises, ``moved`` when it has a step (or raises)."""
+    """One transition table as numpy arrays, one row per key the table knows: per row
+    ``count`` deltas at ``offset`` in ``deltas`` (one array per word, None for a word the
+    table does not touch), ``error`` when the step raises, ``moved`` when it has a step (or
+    raises). A key's row is found through a direct table (``dense``) or the sorted folded
+    ``keys`` with their rows (``krow``). Keys met later are appended as new rows, so a long,
+    narrow search that meets one new key per level does not rebuild the arrays each time."""
 
     def __init__(self, table, layout: _Layout, budget: _Budget):
         self.table = table
         self.fold = _Fold(table.mask, layout.words)
         self.dense_on = budget.take(self.fold, 4)  # a direct table of positions
         self.words = layout.words
+        self.touched = {w for w, _ in self.fold.parts}
         self.known = -1
         self.rebuild()
+
+    def _rows(self, items):
+        """Arrays for rows made of (folded key, deltas) items."""
+        n = len(items)
+        error = np.fromiter((ds is ERROR for _, ds in items), dtype=bool, count=n)
+        count = np.fromiter((0 if ds is ERROR else len(ds) for _, ds in items), dtype=np.int64,
+                            count=n)
+        total = int(count.sum())
+        deltas = [np.fromiter(((d >> 64 * w) & _M64 for _, ds in items if ds is not ERROR
+                               for d in ds), dtype=_U64, count=total)
+                  if w in self.touched else None for w in range(self.words)]
+        return error, count, deltas
 
     def rebuild(self):
         entries = self.table.entries
@@ -308,24 +324,39 @@ class _VTable:
         items = sorted((fold(k), ds) for k, ds in entries.items())
         n = len(items)
         self.keys = self.fold.array([k for k, _ in items])
-        self.error = np.fromiter((ds is ERROR for _, ds in items), dtype=bool, count=n)
-        count = np.fromiter((0 if ds is ERROR else len(ds) for _, ds in items), dtype=np.int64,
-                            count=n)
-        self.count = count
-        self.offset = np.cumsum(count) - count
-        total = int(count.sum())
-        touched = {w for w, _ in self.fold.parts}
-        self.deltas = [np.fromiter(((d >> 64 * w) & _M64 for _, ds in items if ds is not ERROR
-                                    for d in ds), dtype=_U64, count=total)
-                       if w in touched else None for w in range(self.words)]
-        self.moved = (count > 0) | self.error
+        self.krow = np.arange(n, dtype=np.int64)
+        self.error, self.count, self.deltas = self._rows(items)
+        self.offset = np.cumsum(self.count) - self.count
+        self.moved = (self.count > 0) | self.error
         self.known = len(entries)
         if self.dense_on:
             self.dense = np.full(1 << self.fold.bits, -1, dtype=np.int32)
             self.dense[self.fold.index(self.keys)] = np.arange(n, dtype=np.int32)
 
+    def _append(self, new: list[int]) -> None:
+        """Rows for the keys ``new`` (Python ints, just filled), after the others."""
+        entries, fold = self.table.entries, self.fold.fold
+        items = sorted((fold(k), entries[k]) for k in new)
+        n0, m = len(self.count), len(items)
+        error, count, deltas = self._rows(items)
+        base = int(self.offset[-1] + self.count[-1]) if n0 else 0
+        self.offset = np.concatenate((self.offset, base + np.cumsum(count) - count))
+        self.count = np.concatenate((self.count, count))
+        self.error = np.concatenate((self.error, error))
+        self.moved = np.concatenate((self.moved, (count > 0) | error))
+        self.deltas = [None if old is None else np.concatenate((old, add))
+                       for old, add in zip(self.deltas, deltas)]
+        fkeys = self.fold.array([k for k, _ in items])
+        rows = np.arange(n0, n0 + m, dtype=np.int64)
+        at = np.searchsorted(self.keys, fkeys)
+        self.keys = np.insert(self.keys, at, fkeys)
+        self.krow = np.insert(self.krow, at, rows)
+        if self.dense_on:
+            self.dense[self.fold.index(fkeys)] = rows.astype(np.int32)
+        self.known += m
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """The position of each key in ``self.keys``, filling the table's missing keys."""
+        """The row of each key, filling the table's missing keys."""
         if self.known != len(self.table.entries):
             self.rebuild()
         idx = self.fold.index(keys) if self.dense_on else None
@@ -340,7 +371,7 @@ class _VTable:
                 np.minimum(pos, len(self.keys) - 1, out=pos)
                 found = self.keys[pos] == keys
                 if found.all():
-                    return pos
+                    return self.krow[pos]
                 missing = keys[~found]
             else:
                 missing = keys.copy()
@@ -348,11 +379,16 @@ class _VTable:
             if len(missing) > 1:
                 missing = missing[np.concatenate(([True], missing[1:] != missing[:-1]))]
             entries, fill, unfold = self.table.entries, self.table.fill, self.fold.unfold
+            new = []
             for k in missing.tolist():
                 k = unfold(k)
                 if k not in entries:
                     fill(k)
-            self.rebuild()
+                    new.append(k)
+            if self.known + len(new) == len(entries):
+                self._append(new)
+            else:  # filled elsewhere too: start again from the table
+                self.rebuild()
         raise AssertionError("a filled key is missing")  # pragma: no cover
 
 
