@@ -82,11 +82,18 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                     from mscheck.engine.vector import vector_search
 
                     run, used = vector_search, "vector"
+                kept: dict | None = {} if live and run is not packed_search else None
                 try:
-                    result = run(packed, limits=limits, check_deadlock=deadlock,
-                                 keep_going=keep_going, properties=selected, progress=progress)
+                    if kept is not None:
+                        result = run(packed, limits=limits, check_deadlock=deadlock,
+                                     keep_going=keep_going, properties=selected,
+                                     progress=progress, keep=kept)
+                    else:
+                        result = run(packed, limits=limits, check_deadlock=deadlock,
+                                     keep_going=keep_going, properties=selected,
+                                     progress=progress)
                     if live and result.complete:
-                        why_scalar = _packed_liveness(spec, model, packed, result, live)
+                        why_scalar = _packed_liveness(spec, model, packed, result, live, kept)
                         if why_scalar:  # the scalar engine records the graph instead
                             if engine in ("packed", "vector"):
                                 raise Unsupported(f"liveness on the {engine} engine: "
@@ -209,7 +216,8 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
         result.verdict = "violation"
 
 
-def _packed_liveness(spec, model: CompiledModel, pm, result, live) -> str | None:
+def _packed_liveness(spec, model: CompiledModel, pm, result, live,
+                     kept: dict | None = None) -> str | None:
     """Liveness and livelock on the state graph built with numpy from the packed model
     (:mod:`mscheck.engine.livegraph`); adds violations to ``result``. Returns why the graph
     could not be built (the caller then runs the scalar engine), or None."""
@@ -220,7 +228,7 @@ def _packed_liveness(spec, model: CompiledModel, pm, result, live) -> str | None
                                           build_graph, holds_mask)
 
     try:
-        g, arr, ids = build_graph(pm)
+        g, arr, ids = build_graph(pm, kept)
         masks = {}
         for prop in live:
             if prop is not None:

@@ -43,8 +43,12 @@ class ArrayGraph:
         return len(self.indptr) - 1
 
     def src(self) -> np.ndarray:
-        """The source state of every edge."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.indptr))
+        """The source state of every edge (computed once)."""
+        cached = getattr(self, "_src", None)
+        if cached is None:
+            cached = self._src = np.repeat(np.arange(self.n, dtype=np.int64),
+                                           np.diff(self.indptr))
+        return cached
 
     def succ(self, edge_mask: np.ndarray | None = None) -> "_Succ":
         return _Succ(self, edge_mask)
@@ -81,13 +85,19 @@ def _scc_labels(g: ArrayGraph, src: np.ndarray, emask: np.ndarray) -> np.ndarray
     return labels
 
 
+def _sid_mask(g: ArrayGraph, ids) -> np.ndarray:
+    """Which edges take one of the steps ``ids`` (a lookup by step id, not a search)."""
+    top = int(g.sid.max()) + 1 if len(g.sid) else 0
+    table = np.zeros(max(top, 1), dtype=bool)
+    for i in ids:
+        if 0 <= i < top:
+            table[i] = True
+    return table[g.sid]
+
+
 def _ob_masks(g: ArrayGraph, obligations: Sequence[Obligation]) -> list[np.ndarray]:
     """Per obligation, which edges take one of its steps."""
-    out = []
-    for ob in obligations:
-        ids = np.fromiter(ob.steps, dtype=np.int64, count=len(ob.steps))
-        out.append(np.isin(g.sid, ids) if len(ids) else np.zeros(len(g.sid), dtype=bool))
-    return out
+    return [_sid_mask(g, ob.steps) for ob in obligations]
 
 
 def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray,
@@ -175,9 +185,12 @@ def _reach_back(g: ArrayGraph, src: np.ndarray, targets: np.ndarray,
                 within: np.ndarray) -> np.ndarray:
     """The states of ``within`` from which some state of ``targets`` is reachable through
     states of ``within``."""
-    order = np.argsort(g.dst, kind="stable")
-    rsrc = src[order]
-    rptr = np.concatenate(([0], np.cumsum(np.bincount(g.dst, minlength=g.n))))
+    from scipy.sparse import csr_matrix
+
+    n = g.n
+    fwd = csr_matrix((np.ones(len(g.dst), dtype=np.int8), g.dst, g.indptr), shape=(n, n))
+    rev = fwd.T.tocsr()  # a counting sort by target, in C
+    rsrc, rptr = rev.indices, rev.indptr
     seen = targets & within
     frontier = np.flatnonzero(seen)
     while len(frontier):
@@ -243,8 +256,7 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
 def find_livelock_arrays(g: ArrayGraph, progress: frozenset[int],
                          obligations: Sequence[Obligation]) -> Lasso | None:
     """A fair reachable cycle that takes no progress step."""
-    ids = np.fromiter(progress, dtype=np.int64, count=len(progress))
-    quiet = ~np.isin(g.sid, ids) if len(ids) else np.ones(len(g.sid), dtype=bool)
+    quiet = ~_sid_mask(g, progress)
     nodes = np.ones(g.n, dtype=bool)
     core = fair_core(g, nodes, quiet, obligations, stutter=False)
     if core is None:

@@ -1,19 +1,19 @@
 """The state graph of a packed model, built with numpy, for liveness on large state spaces.
 
-:func:`build_graph` explores the reachable states breadth-first a level at a time, as the
-vectorised engine does (the transition tables of :class:`mscheck.engine.packed.PackedModel`
-looked up array-wide, duplicates dropped by sorting), then lays out every transition as an
-edge of an :class:`mscheck.engine.livearray.ArrayGraph`: the states in sorted order, per edge
-its target (found by ``searchsorted``) and its step id. A step id names (actor, action,
-kind), as the scalar engine records them, so fairness obligations read the same.
+:func:`build_graph` takes the levels the vector engine's breadth-first search kept and its
+filled transition tables (:mod:`mscheck.engine.vector`), numbers the states in breadth-first
+order, and writes every transition as an edge of an
+:class:`mscheck.engine.livearray.ArrayGraph` (compressed rows by source): its target (found
+by ``searchsorted`` in the sorted states) and its step id. A step id names (actor, action,
+kind), as the scalar engine records them, so fairness obligations read the same. A
+breadth-first parent of each state is any edge from the level before.
 
 A table entry lists the XOR deltas of a key's steps; the step behind each delta is found by
 running the same steps again on the same key (once per key, in the same order), so the
 tables themselves are not changed.
 
-:func:`check_liveness_packed` evaluates the liveness properties and livelock on that graph
-(:mod:`mscheck.engine.livearray`), each ``P`` and ``Q`` as a mask over all states computed
-once per distinct key of the slots they read.
+:func:`holds_mask` evaluates a state predicate (a liveness property's ``P`` or ``Q``) over
+all states, once per distinct key of the slots it reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
-from mscheck.engine.packed import ERROR, NotPackable, PackedModel
+from mscheck.engine.packed import NotPackable, PackedModel
+from mscheck.engine.vector import _member
 
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
 
@@ -64,37 +65,6 @@ class _Labels:
         return out
 
 
-class _Tab:
-    """A transition table as sorted arrays (keys; per key its deltas in a flat array at
-    ``offset``, ``count`` of them; ``error`` when a step raises), filled on demand."""
-
-    def __init__(self, table):
-        self.table = table
-        self.mask = _U64(table.mask)
-        self.known = -1
-
-    def _rebuild(self):
-        items = sorted(self.table.entries.items())
-        self.keys = np.array([k for k, _ in items], dtype=_U64)
-        self.error = np.array([ds is ERROR for _, ds in items], dtype=bool)
-        self.count = np.array([0 if ds is ERROR else len(ds) for _, ds in items],
-                              dtype=np.int64)
-        self.offset = np.cumsum(self.count) - self.count
-        self.deltas = np.array([d for _, ds in items if ds is not ERROR for d in ds],
-                               dtype=_U64)
-        self.known = len(items)
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """The position of each key in ``self.keys``, filling the table's missing keys."""
-        entries = self.table.entries
-        for k in _unique_sorted(keys).tolist():
-            if k not in entries:
-                self.table.fill(k)
-        if self.known != len(entries):
-            self._rebuild()
-        return np.searchsorted(self.keys, keys)
-
-
 def _unique_sorted(a: np.ndarray) -> np.ndarray:
     if len(a) < 2:
         return a
@@ -102,100 +72,124 @@ def _unique_sorted(a: np.ndarray) -> np.ndarray:
     return a[np.concatenate(([True], a[1:] != a[:-1]))]
 
 
-def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    if not len(sorted_keys):
-        return np.zeros(len(keys), dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[pos] == keys
+class _IndexMap:
+    """State -> position in ``keys`` (distinct uint64 states), an open-addressing hash table
+    (linear probing, load at most 1/2) probed array-wide: a lookup touches one or two slots,
+    where a binary search over the sorted states touches twenty scattered ones."""
+
+    _MUL = _U64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = keys
+        k = max(4, (2 * len(keys)).bit_length())
+        self.shift, self.mask = _U64(64 - k), (1 << k) - 1
+        self.slot = np.full(1 << k, -1, dtype=np.int64)
+        todo = np.arange(len(keys), dtype=np.int64)
+        h = self._hash(keys)
+        while len(todo):
+            at = h[todo]
+            free = self.slot[at] < 0
+            self.slot[at[free]] = todo[free]  # of several writers, one wins
+            won = np.zeros(len(todo), dtype=bool)
+            won[free] = self.slot[at[free]] == todo[free]
+            todo = todo[~won]
+            h[todo] = (h[todo] + 1) & self.mask
+
+    def _hash(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return ((x * self._MUL) >> self.shift).astype(np.int64)
+
+    def find(self, x: np.ndarray) -> np.ndarray:
+        """The position of each state of ``x`` (each must be one of the keys)."""
+        out = np.empty(len(x), dtype=np.int64)
+        todo = np.arange(len(x), dtype=np.int64)
+        h = self._hash(x)
+        while len(todo):
+            idx = self.slot[h[todo]]
+            if (idx < 0).any():
+                raise AssertionError("a successor is not a reachable state")
+            hit = self.keys[idx] == x[todo]
+            out[todo[hit]] = idx[hit]
+            todo = todo[~hit]
+            h[todo] = (h[todo] + 1) & self.mask
+        return out
 
 
-def _expand(vtables, states: np.ndarray):
-    """Every transition of ``states``: (source position, target state, table, entry index)
-    per table, in table order."""
-    out = []
+def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, np.ndarray,
+                                                                     dict]:
+    """The whole reachable state graph: (graph, the states in breadth-first order as uint64,
+    the step ids: ``{(actor, action, kind): id}``). State ``i`` of the graph is the ``i``-th
+    state in breadth-first order, so the initial states come first.
+
+    ``kept`` is what :func:`mscheck.engine.vector.vector_search` left with ``keep``: its
+    levels and filled tables (without it, the search runs here first). Raises
+    :class:`GraphTooWide` when a state takes more than 64 bits or a step raises (the scalar
+    engine then records the graph)."""
+    if pm.bits > 64:
+        raise GraphTooWide(f"a state takes {pm.bits} bits")
+    if kept is None:
+        from mscheck.engine.vector import vector_search
+
+        kept = {}
+        vector_search(pm, keep_going=True, check_deadlock=False, properties=[], keep=kept)
+    layout, vtables = kept["layout"], kept["vtables"]
+    levels = [layout.load(lv, 0, len(lv[0]))[0] for lv in kept["levels"]]
+    bfs = np.concatenate(levels) if levels else np.empty(0, dtype=_U64)
+    n = len(bfs)
+    depth = np.repeat(np.arange(len(levels), dtype=np.int64), [len(lv) for lv in levels])
+    index = _IndexMap(bfs).find
+
+    # per table, the rows of every state; then every edge written in place (CSR by source)
+    looked = []
+    total = np.zeros(n, dtype=np.int64)
     for vt in vtables:
-        pos = vt.lookup(states & vt.mask)
+        pos = vt.lookup(vt.fold.keys([bfs]))
         if vt.error[pos].any():
             raise GraphTooWide("a step raises an error")
         cnt = vt.count[pos]
+        total += cnt
+        looked.append((vt, pos, cnt))
+    indptr = np.concatenate(([0], np.cumsum(total))).astype(np.int64)
+    m = int(indptr[-1])
+    dst = np.empty(m, dtype=np.int64)
+    sid = np.empty(m, dtype=np.int32)
+    run = indptr[:-1].copy()
+    steps: dict = {}
+    labels = _Labels(pm, steps)
+    for vt, pos, cnt in looked:
         tot = int(cnt.sum())
         if not tot:
             continue
         excl = np.cumsum(cnt) - cnt
-        ramp = np.arange(tot, dtype=np.int64) - np.repeat(excl, cnt)
-        di = np.repeat(vt.offset[pos], cnt) + ramp
-        src = np.repeat(np.arange(len(states), dtype=np.int64), cnt)
-        out.append((src, states[src] ^ vt.deltas[di], vt, di))
-    return out
-
-
-def build_graph(pm: PackedModel) -> tuple[ArrayGraph, np.ndarray, dict]:
-    """The whole reachable state graph: (graph, the states in sorted order as uint64, the
-    step ids: ``{(actor, action, kind): id}``).
-
-    Raises :class:`GraphTooWide` when a state takes more than 64 bits or a step raises (the
-    scalar engine then records the graph)."""
-    if pm.bits > 64:
-        raise GraphTooWide(f"a state takes {pm.bits} bits")
-    vtables = [_Tab(t) for t in pm.tables]
-    init = _unique_sorted(np.array([pm.encode(s) for s in pm.model.initial_states()],
-                                   dtype=_U64))
-    visited = init
-    frontier = init
-    levels_states = [init]
-    levels_parent = [np.full(len(init), -1, dtype=np.int64)]  # parent *state* per level
-    parent_states: list[np.ndarray] = []
-    while len(frontier):
-        parts = _expand(vtables, frontier)
-        if not parts:
-            break
-        src = np.concatenate([p[0] for p in parts])
-        dst = np.concatenate([p[1] for p in parts])
-        order = np.argsort(dst, kind="stable")
-        sv = dst[order]
-        first = np.concatenate(([True], sv[1:] != sv[:-1])) if len(sv) else sv
-        cand, csrc = sv[first], src[order][first]
-        fresh = ~_member(visited, cand)
-        new, new_src = cand[fresh], csrc[fresh]
-        if not len(new):
-            break
-        levels_states.append(new)
-        parent_states.append(frontier[new_src])
-        visited = np.sort(np.concatenate((visited, new)))
-        frontier = new
-    states = visited
-    n = len(states)
-    # BFS parent and depth, per state in sorted order
+        ramp = np.arange(tot, dtype=np.int64)
+        at = np.repeat(run - excl, cnt) + ramp
+        di = np.repeat(vt.offset[pos] - excl, cnt) + ramp
+        target = np.repeat(bfs, cnt)
+        if vt.deltas[0] is not None:
+            target ^= vt.deltas[0][di]
+        dst[at] = index(target)
+        sid[at] = _row_labels(vt, labels)[di]
+        run += cnt
+    # a breadth-first parent: any edge from the level before
+    src = np.repeat(np.arange(n, dtype=np.int64), total)
+    down = depth[src] + 1 == depth[dst]
     parent = np.full(n, -1, dtype=np.int64)
-    depth = np.zeros(n, dtype=np.int64)
-    for d, lvl in enumerate(levels_states):
-        at = np.searchsorted(states, lvl)
-        depth[at] = d
-        if d:
-            parent[at] = np.searchsorted(states, parent_states[d - 1])
-    # every edge: from each state (sorted order), per table
-    steps: dict = {}
-    labels = _Labels(pm, steps)
-    srcs, dsts, sids = [], [], []
-    for src, dst, vt, di in _expand(vtables, states):
-        flat = np.fromiter((sid for k in vt.keys.tolist()
-                            for sid in labels.of(vt.table, k)), dtype=np.int64,
-                           count=len(vt.deltas))
-        srcs.append(src)
-        dsts.append(np.searchsorted(states, dst))
-        sids.append(flat[di])
-    if srcs:
-        src = np.concatenate(srcs)
-        order = np.argsort(src, kind="stable")
-        dst_i = np.concatenate(dsts)[order]
-        sid = np.concatenate(sids)[order]
-        src = src[order]
-    else:
-        src = dst_i = sid = np.empty(0, dtype=np.int64)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n)))).astype(np.int64)
-    initial = np.searchsorted(states, init)
-    g = ArrayGraph(indptr, dst_i, sid, initial, parent, depth)
-    return g, states, steps.get("ids", {})
+    parent[dst[down]] = src[down]
+    initial = np.arange(len(levels[0]) if levels else 0, dtype=np.int64)
+    g = ArrayGraph(indptr, dst, sid, initial, parent, depth)
+    g._src = src
+    return g, bfs, steps.get("ids", {})
+
+
+def _row_labels(vt, labels: _Labels) -> np.ndarray:
+    """The step id of every delta of a vector table, laid out as its rows lay them out."""
+    out = np.empty(int(vt.count.sum()), dtype=np.int64)
+    unfold = vt.fold.unfold
+    for fk, row in zip(vt.keys.tolist(), vt.krow.tolist()):
+        ids = labels.of(vt.table, unfold(fk))
+        a = int(vt.offset[row])
+        out[a:a + len(ids)] = ids
+    return out
 
 
 def holds_mask(pm: PackedModel, expr, states: np.ndarray) -> np.ndarray:

@@ -637,9 +637,13 @@ class _Levels:
 def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
                   progress: Callable[[dict], None] | None = None,
-                  chunk: int = CHUNK) -> SearchResult:
+                  chunk: int = CHUNK, keep: dict | None = None) -> SearchResult:
     """Breadth-first search over packed states, a level at a time as numpy arrays; the same
     result as :func:`mscheck.engine.packed.packed_search` (see the module docstring).
+
+    With ``keep`` (a dict), the levels (``levels``: per level the stored word arrays),
+    ``layout`` and the filled tables (``vtables``) are left in it, for the state graph of
+    :mod:`mscheck.engine.livegraph`.
 
     Raises :class:`mscheck.engine.packed.NotPackable` when a table cannot be filled."""
     if chunk <= 0 or chunk % CHECK_EVERY:
@@ -858,6 +862,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
+    if keep is not None:
+        keep.update(levels=levels, layout=layout, vtables=vtables)
     view = _Levels(levels, layout)
     traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
