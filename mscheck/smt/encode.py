@@ -1138,16 +1138,7 @@ class Encoder:
             out = []
             for svc, h in self.sync_receivers.get(ch.name, ()):
                 pc, env = list(path.pc), {}
-                if svc.index is not None:
-                    iname, dom = svc.index
-                    x = self.fresh(f"{iname}@{self._tag}", self.sort(dom.type.elem))
-                    if svc.name in self.sym_svcs:
-                        lo, hi = self.sym_svcs[svc.name]
-                        pc.append(z3.And(lo <= x, x <= hi))
-                    elif not self.is_usort_type(dom.type.elem):
-                        pc.append(z3.Or([x == self.pyz(v, dom.type.elem)
-                                         for v in svc.index_values]))
-                    env[iname] = x
+                self.bind_instance(svc, self._tag, pc, env)
                 if svc.crashable:
                     pc.append(self.is_up(svc, path.st, env))
                 for cond, hch, hidx in self.chan_instances(h.channel, path.st, env):
@@ -1339,17 +1330,7 @@ class Encoder:
             env: dict = {}
             pc: list = []
             params: dict = {}
-            if svc.index is not None:
-                iname, dom = svc.index
-                x = self.fresh(f"{iname}@{tag}", self.sort(dom.type.elem))
-                if svc.name in self.sym_svcs:
-                    lo, hi = self.sym_svcs[svc.name]
-                    pc.append(z3.And(lo <= x, x <= hi))
-                elif not self.is_usort_type(dom.type.elem):
-                    pc.append(z3.Or([x == self.pyz(v, dom.type.elem) for v in
-                                     svc.index_values]))
-                env[iname] = x
-                params[iname] = (x, dom.type.elem)
+            self.bind_instance(svc, tag, pc, env, params)
             if svc.crashable:  # a crashed instance takes no step until it restarts
                 pc.append(self.is_up(svc, pre, env))
             for name, d in node.params:
@@ -1379,6 +1360,24 @@ class Encoder:
             return [(p.pc, p.st) for p in paths], params
         return build
 
+    def bind_instance(self, svc: N.Service, tag: str, pc: list, env: dict,
+                      params: dict | None = None) -> None:
+        """For a replicated service, a fresh constant for the instance index: bound in
+        ``env`` (and ``params``), its domain added to ``pc``."""
+        if svc.index is None:
+            return
+        iname, dom = svc.index
+        et = dom.type.elem
+        x = self.fresh(f"{iname}@{tag}", self.sort(et))
+        if svc.name in self.sym_svcs:
+            lo, hi = self.sym_svcs[svc.name]
+            pc.append(z3.And(lo <= x, x <= hi))
+        elif not self.is_usort_type(et):
+            pc.append(z3.Or([x == self.pyz(v, et) for v in svc.index_values]))
+        env[iname] = x
+        if params is not None:
+            params[iname] = (x, et)
+
     def is_up(self, svc: N.Service, st: dict, env: dict):
         up = st[("v", svc.name, "up")]
         return up if svc.index is None else z3.Select(up, env[svc.index[0]])
@@ -1391,17 +1390,7 @@ class Encoder:
         def build(pre: dict, tag: str):
             self._tag = tag
             env, params, pc = {}, {}, []
-            if svc.index is not None:
-                iname, dom = svc.index
-                x = self.fresh(f"{iname}@{tag}", self.sort(dom.type.elem))
-                if svc.name in self.sym_svcs:
-                    lo, hi = self.sym_svcs[svc.name]
-                    pc.append(z3.And(lo <= x, x <= hi))
-                elif not self.is_usort_type(dom.type.elem):
-                    pc.append(z3.Or([x == self.pyz(v, dom.type.elem)
-                                     for v in svc.index_values]))
-                env[iname] = x
-                params[iname] = (x, dom.type.elem)
+            self.bind_instance(svc, tag, pc, env, params)
             up = self.is_up(svc, pre, env)
             pc.append(z3.Not(up) if restart else up)
             st = dict(pre)
