@@ -368,26 +368,34 @@ def _inductive(enc: Encoder, target: N.Property, helpers: list[N.Property], cloc
 
 
 def _small_model(enc: Encoder, s: z3.Solver, clock: _Clock):
-    """The model of a satisfiable check, preferring symbolic integer constants no larger than
-    their declared values (a counterexample to induction with STEPS = 3 reads better than one
-    with STEPS = 56247); any model is a genuine counterexample either way."""
+    """The model of a satisfiable check, preferring symbolic integer constants at their
+    declared values, else no larger than them (a counterexample to induction with STEPS = 3
+    reads better than one with STEPS = 56247); any model is a genuine counterexample either
+    way."""
     m = s.model()
-    bounds = []
+    exact, bounds = [], []
     for name, sym, t in enc.const_syms:
         c = enc.spec.constants[name]
         if isinstance(t, T.IntT) and isinstance(c.value, int):
+            exact.append(sym == c.value)
             bounds.append(sym <= max(c.value, 1))
             bounds.append(sym >= min(c.value, 0))
-    if not bounds:
-        return m
-    s.push()
-    s.add(*bounds)
-    try:
-        if _check(s, clock) == z3.sat:
-            m = s.model()
-    except _Unknown:
-        pass
-    s.pop()
+    # the declared values first (the same counterexample on every run), then any values
+    # no larger than them
+    for wanted in (exact, bounds):
+        if not wanted:
+            return m
+        s.push()
+        s.add(*wanted)
+        try:
+            found = _check(s, clock) == z3.sat
+            if found:
+                m = s.model()
+        except _Unknown:
+            found = False
+        s.pop()
+        if found:
+            return m
     return m
 
 
