@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mscheck.engine.liveness import Lasso, Obligation, _bfs_path
+from mscheck.engine.liveness import Lasso, Obligation, _bfs_path, _cycle_through
 
 __all__ = ["ArrayGraph", "fair_core", "find_lasso_arrays", "find_livelock_arrays"]
 
@@ -162,27 +162,32 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray,
     return None
 
 
-def _reach(g: ArrayGraph, starts: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """The states reachable from ``starts`` (a mask) through states of ``within``."""
-    seen = starts.copy()
-    frontier = np.flatnonzero(starts)
+def _spread(indptr: np.ndarray, nbr: np.ndarray, starts: np.ndarray,
+            within: np.ndarray) -> np.ndarray:
+    """The states of ``within`` reachable from ``starts & within`` along the rows
+    ``indptr``/``nbr`` (a breadth-first closure, a frontier at a time)."""
+    seen = starts & within
+    frontier = np.flatnonzero(seen)
     while len(frontier):
-        a, b = g.indptr[frontier], g.indptr[frontier + 1]
+        a, b = indptr[frontier], indptr[frontier + 1]
         cnt = b - a
         total = int(cnt.sum())
         if not total:
             break
         pos = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
-        w = g.dst[pos]
-        w = w[within[w] & ~seen[w]]
-        w = np.unique(w)
+        w = nbr[pos]
+        w = np.unique(w[within[w] & ~seen[w]])
         seen[w] = True
         frontier = w
     return seen
 
 
-def _reach_back(g: ArrayGraph, src: np.ndarray, targets: np.ndarray,
-                within: np.ndarray) -> np.ndarray:
+def _reach(g: ArrayGraph, starts: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The states of ``within`` reachable from ``starts`` through states of ``within``."""
+    return _spread(g.indptr, g.dst, starts, within)
+
+
+def _reach_back(g: ArrayGraph, targets: np.ndarray, within: np.ndarray) -> np.ndarray:
     """The states of ``within`` from which some state of ``targets`` is reachable through
     states of ``within``."""
     from scipy.sparse import csr_matrix
@@ -190,21 +195,7 @@ def _reach_back(g: ArrayGraph, src: np.ndarray, targets: np.ndarray,
     n = g.n
     fwd = csr_matrix((np.ones(len(g.dst), dtype=np.int8), g.dst, g.indptr), shape=(n, n))
     rev = fwd.T.tocsr()  # a counting sort by target, in C
-    rsrc, rptr = rev.indices, rev.indptr
-    seen = targets & within
-    frontier = np.flatnonzero(seen)
-    while len(frontier):
-        a, b = rptr[frontier], rptr[frontier + 1]
-        cnt = b - a
-        total = int(cnt.sum())
-        if not total:
-            break
-        pos = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
-        v = rsrc[pos]
-        v = np.unique(v[within[v] & ~seen[v]])
-        seen[v] = True
-        frontier = v
-    return seen
+    return _spread(rev.indptr, rev.indices, targets, within)
 
 
 def _path_from_initial(g: ArrayGraph, v: int) -> list[tuple[int, int | None]]:
@@ -241,7 +232,7 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
     if core is None:
         return None
     # the nearest start from which the fair core is reachable without passing Q
-    start = _nearest(g, starts & _reach_back(g, src, core, region))
+    start = _nearest(g, starts & _reach_back(g, core, region))
     prefix = _path_from_initial(g, start)
     succ = g.succ()
     region_set = set(np.flatnonzero(region).tolist())
@@ -271,7 +262,8 @@ def find_livelock_arrays(g: ArrayGraph, progress: frozenset[int],
 def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray, core_set: set,
                 obligations) -> list[tuple[int, int | None]]:
     """As :func:`mscheck.engine.liveness._fair_cycle`: a cycle from ``entry`` through the
-    core and back that takes, for each obligation, the first of its edges inside the core;
+    core and back that takes, for each obligation, the first of its edges inside the core,
+    and passes a core state where each weak obligation it cannot take is not enabled;
     empty when ``entry`` has no step."""
     succ = g.succ(edges)
     if not succ[entry]:
@@ -279,22 +271,14 @@ def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray, core_se
     inside = core[src] & core[g.dst]
     if edges is not None:
         inside &= edges
-    needed = []
-    for em in _ob_masks(g, obligations):
+    needed, visit = [], []
+    for ob, em in zip(obligations, _ob_masks(g, obligations)):
         hit = np.flatnonzero(inside & em)
         if len(hit):
             e = int(hit[0])
             needed.append((int(src[e]), int(g.dst[e]), int(g.sid[e])))
-    if not needed:  # any edge inside the core will do
-        w, sid = next((w, sid) for w, sid in succ[entry] if w in core_set)
-        needed.append((entry, w, sid))
-    cycle: list[tuple[int, int | None]] = []
-    cur = entry
-    for v, w, sid in needed:
-        if cur != v:
-            cycle += _bfs_path(succ, cur, {v}, core_set)[1:]
-        cycle.append((w, sid))
-        cur = w
-    if cur != entry:
-        cycle += _bfs_path(succ, cur, {entry}, core_set)[1:]
-    return cycle
+        elif ob.strength == "weak":  # the core is fair: some state has it disabled
+            enabled = np.zeros(g.n, dtype=bool)
+            enabled[src[em]] = True
+            visit.append(int(np.flatnonzero(core & ~enabled)[0]))
+    return _cycle_through(succ, entry, needed, visit, core_set)

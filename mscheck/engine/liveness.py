@@ -194,7 +194,7 @@ def find_livelock(graph: Graph, progress: frozenset[int],
         return None
     entry = _nearest(graph, core, core)
     prefix = _path_from_initial(graph, entry)
-    cycle = _fair_cycle(quiet, entry, core, obligations)
+    cycle = _fair_cycle(quiet, entry, core, obligations, graph.succ)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 
@@ -263,22 +263,37 @@ def _bfs_path(succ, src: int, targets: set[int], within: set[int]):
     raise AssertionError("target not reachable inside the region")
 
 
-def _fair_cycle(succ, entry: int, core: set[int], obligations) -> list[tuple[int, int | None]]:
-    """A cycle from ``entry`` through ``core`` back to ``entry`` that takes one edge of each
-    obligation the core can take (so the cycle shown is itself fair); empty when ``entry``
-    has no step (it stutters)."""
+def _fair_cycle(succ, entry: int, core: set[int], obligations,
+                full=None) -> list[tuple[int, int | None]]:
+    """A cycle from ``entry`` through ``core`` back to ``entry`` that is itself fair: it
+    takes one edge of each obligation the core can take, and passes a state where each
+    weak obligation it cannot take is not enabled (``full``, default ``succ``, says what is
+    enabled); empty when ``entry`` has no step (it stutters)."""
     if not succ[entry]:
         return []
-    needed = []
+    full = succ if full is None else full
+    needed, visit = [], []
     for ob in obligations:
         for v in sorted(core):
             hit = next(((w, sid) for w, sid in succ[v] if sid in ob.steps and w in core), None)
             if hit is not None:
                 needed.append((v, hit[0], hit[1]))
                 break
-    if not needed:  # any edge inside the core will do
+        else:
+            if ob.strength == "weak":  # the core is fair: some state has it disabled
+                visit.append(next(v for v in sorted(core)
+                                  if not any(sid in ob.steps for _, sid in full[v])))
+    return _cycle_through(succ, entry, needed, visit, core)
+
+
+def _cycle_through(succ, entry: int, needed: list[tuple[int, int, int]], visit: list[int],
+                   core: set[int]) -> list[tuple[int, int | None]]:
+    """A cycle from ``entry`` back to it inside ``core`` that takes each edge
+    ``(v, w, sid)`` of ``needed`` and passes each state of ``visit`` (any edge from
+    ``entry`` when there is nothing to take)."""
+    if not needed and all(v == entry for v in visit):
         w, sid = next((w, sid) for w, sid in succ[entry] if w in core)
-        needed.append((entry, w, sid))
+        needed = [(entry, w, sid)]
     cycle: list[tuple[int, int | None]] = []
     cur = entry
     for v, w, sid in needed:
@@ -286,6 +301,10 @@ def _fair_cycle(succ, entry: int, core: set[int], obligations) -> list[tuple[int
             cycle += _bfs_path(succ, cur, {v}, core)[1:]
         cycle.append((w, sid))
         cur = w
+    for v in visit:
+        if cur != v:
+            cycle += _bfs_path(succ, cur, {v}, core)[1:]
+            cur = v
     if cur != entry:
         cycle += _bfs_path(succ, cur, {entry}, core)[1:]
     return cycle

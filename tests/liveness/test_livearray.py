@@ -179,3 +179,15 @@ def test_philosophers_liveness_on_the_array_graph():
            if v["kind"] == "liveness"}
     # both end in the deadlock (all hold their left fork), which stutters for ever
     assert got == {"Eats": (6, 6), "Thinks": (6, 6)}
+
+
+def test_shown_cycle_passes_where_a_weak_obligation_is_disabled():
+    # quiet cycles: the self-loop 2 -> 2, and 2 -> 4 -> 1 -> 2; step 1 (progress, and the
+    # weak obligation) is enabled only in state 2, so the self-loop alone is not fair
+    succ = [[(2, 0), (3, 0)], [(2, 0)], [(0, 1), (2, 0), (4, 0)], [], [(1, 0)]]
+    parent, depth = [-1, 4, 0, 0, 2], [0, 3, 1, 1, 2]
+    weak = [Obligation("weak", frozenset({1}), "o0")]
+    for lasso in (find_livelock(Graph(succ, [0], parent), frozenset({1}), weak),
+                  find_livelock_arrays(_arrays(succ, parent, depth), frozenset({1}), weak)):
+        _valid(succ, lasso, weak, lambda sid: sid != 1)
+        assert {v for v, _ in lasso.cycle} == {1, 2, 4}
