@@ -179,12 +179,11 @@ def _obligations(spec: N.Spec, model: CompiledModel, steps: dict) -> list:
 
 def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> None:
     """Search each liveness property's lasso on the recorded graph; add violations."""
-    from mscheck.engine.liveness import Graph, find_lasso
-    from mscheck.engine.model import Violation
+    from mscheck.engine.liveness import Graph, find_lasso, find_livelock
 
-    states = graph["states"]
+    states, steps = graph["states"], graph["steps"]
     g = Graph(graph["succ"], graph["initial"], graph["parent"])
-    obligations = _obligations(spec, model, graph["steps"])
+    obligations = _obligations(spec, model, steps)
     initial = set(g.initial)
 
     def pred(expr):
@@ -197,21 +196,32 @@ def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> No
                 return False
         return holds
 
+    def lasso_of(prop):
+        p, q = _goal(prop, pred, lambda v: v in initial, lambda v: True)
+        return find_lasso(g, p, q, obligations)
+
+    _add_lassos(spec, model, result, live, states, steps, lasso_of,
+                lambda: find_livelock(g, _progress_ids(spec, steps), obligations))
+
+
+def _goal(prop, pred, initial, everywhere):
+    """(P, Q) of a liveness property: ``P ~> Q``; ``eventually Q`` is ``init ~> Q`` and
+    ``always eventually Q`` is ``true ~> Q``."""
+    if prop.kind == "leadsto":
+        return pred(prop.expr), pred(prop.target)
+    return (initial if prop.kind == "eventually" else everywhere), pred(prop.expr)
+
+
+def _add_lassos(spec, model, result, live, states, steps: dict, lasso_of, livelock) -> None:
+    """For each liveness property (None: the livelock check), the lasso found, as a
+    violation with its trace."""
     for prop in live:
-        if prop is None:
-            _check_livelock(spec, model, result, graph, g, obligations)
-            continue
-        if prop.kind == "leadsto":
-            p, q = pred(prop.expr), pred(prop.target)
-        elif prop.kind == "eventually":
-            p, q = (lambda v: v in initial), pred(prop.expr)
-        else:
-            p, q = (lambda v: True), pred(prop.expr)
-        lasso = find_lasso(g, p, q, obligations)
+        lasso = livelock() if prop is None else lasso_of(prop)
         if lasso is None:
             continue
-        result.violations.append(_liveness_violation(prop, lasso))
-        result.traces.append(_lasso_trace(model, states, lasso, graph["steps"]))
+        result.violations.append(_livelock_violation(spec, lasso) if prop is None
+                                 else _liveness_violation(prop, lasso))
+        result.traces.append(_lasso_trace(model, states, lasso, steps))
     if result.violations:
         result.verdict = "violation"
 
@@ -244,26 +254,13 @@ def _packed_liveness(spec, model: CompiledModel, pm, result, live,
     obligations = _obligations(spec, model, steps)
     initial = np.zeros(g.n, dtype=bool)
     initial[g.initial] = True
-    for prop in live:
-        if prop is None:
-            lasso = find_livelock_arrays(g, _progress_ids(spec, steps), obligations)
-            if lasso is not None:
-                result.violations.append(_livelock_violation(spec, lasso))
-                result.traces.append(_lasso_trace(model, states, lasso, steps))
-            continue
-        if prop.kind == "leadsto":
-            p, q = masks[id(prop.expr)], masks[id(prop.target)]
-        elif prop.kind == "eventually":
-            p, q = initial, masks[id(prop.expr)]
-        else:
-            p, q = np.ones(g.n, dtype=bool), masks[id(prop.expr)]
-        lasso = find_lasso_arrays(g, p, q, obligations)
-        if lasso is None:
-            continue
-        result.violations.append(_liveness_violation(prop, lasso))
-        result.traces.append(_lasso_trace(model, states, lasso, steps))
-    if result.violations:
-        result.verdict = "violation"
+
+    def lasso_of(prop):
+        p, q = _goal(prop, lambda e: masks[id(e)], initial, np.ones(g.n, dtype=bool))
+        return find_lasso_arrays(g, p, q, obligations)
+
+    _add_lassos(spec, model, result, live, states, steps, lasso_of,
+                lambda: find_livelock_arrays(g, _progress_ids(spec, steps), obligations))
     return None
 
 
@@ -298,18 +295,6 @@ def _lasso_trace(model, states, lasso, step_keys: dict) -> list:
                     moves[0] if moves else None)
         trace.append(TraceStep(step, states[b]))
     return trace
-
-
-def _check_livelock(spec, model, result, graph, g, obligations) -> None:
-    """``progress`` declarations: a fair cycle that takes no progress step is a livelock."""
-    from mscheck.engine.liveness import find_livelock
-
-    lasso = find_livelock(g, _progress_ids(spec, graph["steps"]), obligations)
-    if lasso is None:
-        return
-    result.violations.append(_livelock_violation(spec, lasso))
-    result.traces.append(_lasso_trace(model, graph["states"], lasso, graph["steps"]))
-    result.verdict = "violation"
 
 
 def _progress_ids(spec, steps: dict) -> frozenset:
