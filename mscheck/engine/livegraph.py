@@ -22,7 +22,7 @@ import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
 from mscheck.engine.packed import NotPackable, PackedModel
-from mscheck.engine.vector import _member
+from mscheck.engine.vector import _member, placed
 
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
 
@@ -156,20 +156,12 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     run = indptr[:-1].copy()
     steps: dict = {}
     labels = _Labels(pm, steps)
-    for vt, pos, cnt in looked:
-        tot = int(cnt.sum())
-        if not tot:
-            continue
-        excl = np.cumsum(cnt) - cnt
-        ramp = np.arange(tot, dtype=np.int64)
-        at = np.repeat(run - excl, cnt) + ramp
-        di = np.repeat(vt.offset[pos] - excl, cnt) + ramp
+    for vt, cnt, at, di in placed(looked, run):
         target = np.repeat(bfs, cnt)
         if vt.deltas[0] is not None:
             target ^= vt.deltas[0][di]
         dst[at] = index(target)
         sid[at] = _row_labels(vt, labels)[di]
-        run += cnt
     # a breadth-first parent: any edge from the level before
     src = np.repeat(np.arange(n, dtype=np.int64), total)
     down = depth[src] + 1 == depth[dst]

@@ -392,6 +392,22 @@ class _VTable:
         raise AssertionError("a filled key is missing")  # pragma: no cover
 
 
+def placed(looked, run: np.ndarray):
+    """Lay out successors table by table: for each ``(table, rows, counts)`` of ``looked``
+    with steps, yields ``(table, counts, at, di)``: the state's successors go to positions
+    ``at`` of the flat output and take the table's deltas ``di``. ``run`` holds each state's
+    next free position and advances."""
+    for vt, pos, cnt in looked:
+        tot = int(cnt.sum())
+        if not tot:
+            continue
+        excl = np.cumsum(cnt) - cnt
+        ramp = np.arange(tot, dtype=np.int64)
+        yield vt, cnt, np.repeat(run - excl, cnt) + ramp, np.repeat(vt.offset[pos] - excl,
+                                                                    cnt) + ramp
+        run += cnt
+
+
 def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """For each of ``keys``, whether it is in the sorted array ``sorted_keys``."""
     if not len(sorted_keys):
@@ -746,19 +762,12 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         run = end - total  # where each state's next successor goes
         m = int(end[-1]) if n else 0
         succ = [np.empty(m, dtype=_U64) for _ in range(W)]
-        for vt, pos, cnt in counts:
-            tot = int(cnt.sum())
-            if tot:
-                excl = np.cumsum(cnt) - cnt
-                ramp = np.arange(tot, dtype=np.int64)
-                at = np.repeat(run - excl, cnt) + ramp
-                di = np.repeat(vt.offset[pos] - excl, cnt) + ramp
-                for w in range(W):
-                    out = np.repeat(states[w], cnt)
-                    if vt.deltas[w] is not None:
-                        out ^= vt.deltas[w][di]
-                    succ[w][at] = out
-                run += cnt
+        for vt, cnt, at, di in placed(counts, run):
+            for w in range(W):
+                out = np.repeat(states[w], cnt)
+                if vt.deltas[w] is not None:
+                    out ^= vt.deltas[w][di]
+                succ[w][at] = out
 
         # events, in level order: step errors, deadlocks
         events = failed.copy()
