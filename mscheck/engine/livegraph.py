@@ -22,7 +22,8 @@ import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
 from mscheck.engine.packed import NotPackable, PackedModel
-from mscheck.engine.vector import _member, placed
+from mscheck.engine.vector import (_Budget, _good, _hash, _leaves, _test_ok, placed,
+                                   vector_search)
 
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
 
@@ -65,27 +66,18 @@ class _Labels:
         return out
 
 
-def _unique_sorted(a: np.ndarray) -> np.ndarray:
-    if len(a) < 2:
-        return a
-    a = np.sort(a)
-    return a[np.concatenate(([True], a[1:] != a[:-1]))]
-
-
 class _IndexMap:
     """State -> position in ``keys`` (distinct uint64 states), an open-addressing hash table
     (linear probing, load at most 1/2) probed array-wide: a lookup touches one or two slots,
     where a binary search over the sorted states touches twenty scattered ones."""
 
-    _MUL = _U64(0x9E3779B97F4A7C15)
-
     def __init__(self, keys: np.ndarray):
         self.keys = keys
-        k = max(4, (2 * len(keys)).bit_length())
-        self.shift, self.mask = _U64(64 - k), (1 << k) - 1
+        self.k = k = max(4, (2 * len(keys)).bit_length())
+        self.mask = (1 << k) - 1
         self.slot = np.full(1 << k, -1, dtype=np.int64)
         todo = np.arange(len(keys), dtype=np.int64)
-        h = self._hash(keys)
+        h = _hash([keys], k)
         while len(todo):
             at = h[todo]
             free = self.slot[at] < 0
@@ -95,15 +87,11 @@ class _IndexMap:
             todo = todo[~won]
             h[todo] = (h[todo] + 1) & self.mask
 
-    def _hash(self, x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return ((x * self._MUL) >> self.shift).astype(np.int64)
-
     def find(self, x: np.ndarray) -> np.ndarray:
         """The position of each state of ``x`` (each must be one of the keys)."""
         out = np.empty(len(x), dtype=np.int64)
         todo = np.arange(len(x), dtype=np.int64)
-        h = self._hash(x)
+        h = _hash([x], self.k)
         while len(todo):
             idx = self.slot[h[todo]]
             if (idx < 0).any():
@@ -128,8 +116,6 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     if pm.bits > 64:
         raise GraphTooWide(f"a state takes {pm.bits} bits")
     if kept is None:
-        from mscheck.engine.vector import vector_search
-
         kept = {}
         vector_search(pm, keep_going=True, check_deadlock=False, properties=[], keep=kept)
     layout, vtables = kept["layout"], kept["vtables"]
@@ -187,15 +173,8 @@ def _row_labels(vt, labels: _Labels) -> np.ndarray:
 def holds_mask(pm: PackedModel, expr, states: np.ndarray) -> np.ndarray:
     """Where ``expr`` holds, for every state of ``states`` (a domain error counts as false,
     as the scalar liveness check counts it)."""
-    mask, good, test = pm._leaf(expr, {})
-    keys = states & _U64(mask)
-    if test is None:
-        arr = np.array(sorted(good), dtype=_U64)
-        return _member(arr, keys)
-    uniq = _unique_sorted(keys)
-    vals = np.fromiter((bool(test(int(k))) for k in uniq.tolist()), dtype=bool,
-                       count=len(uniq))
-    return vals[np.searchsorted(uniq, keys)]
+    ((_mask, fold, good, test),) = _leaves([pm._leaf(expr, {})], 1, _Budget())
+    return _good(fold, good, [states]) if test is None else _test_ok(fold, test, [states])
 
 
 class DecodedStates:
