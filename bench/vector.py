@@ -8,13 +8,19 @@ Every measurement runs in a fresh interpreter, so its peak resident memory is it
   engine chosen by replacing ``packed_search`` in mscheck.engine.packed;
 
 and prints seconds, states/s and bytes per state (peak RSS / states, and the growth of RSS
-during the run / states). ``--crossover`` measures the time per level of both engines on the
-first levels of a model (tables already filled) and prints the level size above which the
-vectorised expansion is faster.
+during the run / states). The engines: ``packed`` (the Python loop), ``vector`` (one process)
+and ``vector2`` (two processes from the first level of ``PARALLEL_LEVEL`` states; its memory
+is both processes' peaks added).
+
+``--crossover`` times whole searches of the vector engine with the levels below a threshold
+left to the packed loop (``small``), for thresholds from 0 (every level vectorised) up, on
+models with narrow and wide levels (tables filled beforehand, best of 5): the threshold with
+the least time is the level size from which vectorising pays.
 
     python bench/vector.py                   # everything
     python bench/vector.py --models philosophers --sizes 10,12
     python bench/vector.py --crossover
+    python bench/vector.py --engines vector,vector2 --kinds search   # the two-process speed-up
     python bench/vector.py --json out.json
 """
 
@@ -48,36 +54,33 @@ def one(kind: str, engine: str, model: str, size: int) -> dict:
     from mscheck.engine import packed as P
     from mscheck.engine.compile import CompiledModel
     from mscheck.engine.search import _peak, _rss
-    from mscheck.engine.vector import NotVectorisable, vector_search
+    from mscheck.engine.vector import vector_search
 
     spec = load(model, size)
     base = _rss()
     if kind == "search":
         pm = P.PackedModel(CompiledModel(spec))
-        run = P.packed_search if engine == "packed" else vector_search
         t0 = time.perf_counter()
-        r = run(pm, keep_going=True)
+        if engine == "packed":
+            r = P.packed_search(pm, keep_going=True)
+        else:
+            r = vector_search(pm, keep_going=True, workers=2 if engine == "vector2" else 1)
         seconds = time.perf_counter() - t0
         figures = {"states": r.states, "transitions": r.transitions, "depth": r.depth,
-                   "verdict": r.verdict, "bits": pm.bits}
+                   "verdict": r.verdict, "bits": pm.bits, "processes": r.workers}
+        peak = r.peak_memory  # both processes' peaks with two
     else:
         from mscheck.engine.check import check_spec
 
-        if engine == "vector":
-            def patched(pm, **kw):
-                try:
-                    return vector_search(pm, **kw)
-                except NotVectorisable:
-                    return original(pm, **kw)
-            original = P.packed_search
-            P.packed_search = patched
         t0 = time.perf_counter()
-        doc = check_spec(spec, keep_going=True)
+        doc = check_spec(spec, keep_going=True,
+                         engine="packed" if engine == "packed" else "auto",
+                         workers=2 if engine == "vector2" else 1)
         seconds = time.perf_counter() - t0
         figures = {"states": doc["states"], "transitions": doc["transitions"],
                    "depth": doc["depth"], "verdict": doc["verdict"],
-                   "bits": doc.get("state_bits")}
-    peak = _peak()
+                   "bits": doc.get("state_bits"), "processes": doc.get("processes")}
+        peak = max(_peak(), doc["peak_memory"])
     figures.update(seconds=seconds, peak=peak, growth=max(peak - base, 0),
                    states_per_s=figures["states"] / seconds,
                    bytes_per_state=peak / figures["states"],
@@ -93,41 +96,41 @@ def child(kind: str, engine: str, model: str, size: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def crossover(model: str, size: int, max_depth: int) -> list[dict]:
-    """Time per level of both engines on levels 1..max_depth (tables filled beforehand)."""
+THRESHOLDS = [0, 16, 32, 64, 128, 256, 512, 1024, 4096, 1 << 16]
+
+
+def crossover(spec) -> tuple[list[int], dict[int, float]]:
+    """The level sizes of ``spec``, and the best of 5 seconds of the vector search with each
+    threshold of THRESHOLDS (levels below it in the packed loop; tables filled
+    beforehand)."""
     from mscheck.engine.compile import CompiledModel
-    from mscheck.engine.packed import PackedModel, packed_search
-    from mscheck.engine.search import Limits
+    from mscheck.engine.packed import PackedModel
     from mscheck.engine.vector import vector_search
 
-    pm = PackedModel(CompiledModel(load(model, size)))
-    vector_search(pm, check_deadlock=False, limits=Limits(max_depth=max_depth + 1))
-
-    def timed(run, d):
+    pm = PackedModel(CompiledModel(spec))
+    kept: dict = {}
+    vector_search(pm, check_deadlock=False, keep=kept)
+    sizes = [len(lv[0]) for lv in kept["levels"]]
+    times = {}
+    for small in THRESHOLDS:
         best = None
         for _ in range(5):
             t0 = time.perf_counter()
-            r = run(pm, check_deadlock=False, limits=Limits(max_depth=d))
+            vector_search(pm, check_deadlock=False, small=small)
             t = time.perf_counter() - t0
             best = t if best is None or t < best else best
-        return best, r.states
+        times[small] = best
+    return sizes, times
 
-    rows = []
-    prev = {"packed": 0.0, "vector": 0.0}
-    prev_states = None
-    for d in range(0, max_depth + 1):
-        row = {"depth": d}
-        for name, run in (("packed", packed_search), ("vector", vector_search)):
-            t, states = timed(run, d)
-            row[name] = t - prev[name]
-            prev[name] = t
-        # the search to depth d expands the level at depth d - 1 ... the last one expanded
-        # is level d - 1; its size is states(d - 1) - states(d - 2)
-        row["states"] = states
-        row["level"] = states - (prev_states or 0)
-        prev_states = states
-        rows.append(row)
-    return rows
+
+def crossover_specs():
+    import mscheck
+
+    yield "philosophers N=10", load("philosophers", 10)
+    yield "two-phase 7 RMs", load("two_phase", 7)
+    yield "circuit breaker THRESHOLD=3000", mscheck.load(
+        os.path.join(ROOT, "specs", "seed", "circuit_breaker.ms"), {"THRESHOLD": "3000"})
+    yield "saga", mscheck.load(os.path.join(ROOT, "specs", "seed", "saga.ms"))
 
 
 def main(argv=None):
@@ -136,6 +139,7 @@ def main(argv=None):
     ap.add_argument("--sizes", default=None)
     ap.add_argument("--kinds", default="search,check")
     ap.add_argument("--crossover", action="store_true")
+    ap.add_argument("--engines", default="packed,vector,vector2")
     ap.add_argument("--json", default=None)
     ap.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -144,16 +148,15 @@ def main(argv=None):
         print(json.dumps(one(kind, engine, model, int(size))))
         return
     if args.crossover:
-        for model, size, depth in (("philosophers", 10, 14), ("two_phase", 7, 12)):
-            print(f"{model} {size}: seconds to expand each level (best of 5)")
-            print(f"{'depth':>5} {'level':>8} {'packed':>10} {'vector':>10}")
-            rows = crossover(model, size, depth)
-            for r in rows[1:]:
-                # row d: the search went one level deeper, expanding the level that row d-1
-                # added (its size is rows[d-1]["level"])
-                n = rows[r["depth"] - 1]["level"]
-                print(f"{r['depth'] - 1:>5} {n:>8} {r['packed'] * 1e3:>9.2f}ms "
-                      f"{r['vector'] * 1e3:>9.2f}ms")
+        print("seconds of the whole vector search, levels below the threshold in the packed "
+              "loop (best of 5)")
+        print(f"{'model':>32} {'levels':>7} {'widest':>7}  " +
+              " ".join(f"{t:>7}" for t in THRESHOLDS) + "   best")
+        for name, spec in crossover_specs():
+            sizes, times = crossover(spec)
+            best = min(times, key=times.get)
+            print(f"{name:>32} {len(sizes):>7} {max(sizes):>7}  " +
+                  " ".join(f"{times[t]:7.3f}" for t in THRESHOLDS) + f"   {best}", flush=True)
         return
     defaults = {"philosophers": [10, 12, 13], "two_phase": [5, 6, 7]}
     results = []
@@ -162,22 +165,26 @@ def main(argv=None):
         for size in sizes:
             for kind in args.kinds.split(","):
                 row = {"model": model, "size": size, "kind": kind}
-                for engine in ("packed", "vector"):
+                engines = args.engines.split(",")
+                for engine in engines:
                     row[engine] = child(kind, engine, model, size)
                 results.append(row)
-                p, v = row["packed"], row["vector"]
                 line = f"{model:>12} {size:>3} {kind:>6}:"
-                for name, r in (("packed", p), ("vector", v)):
+                for name in engines:
+                    r = row[name]
                     if "seconds" in r:
                         line += (f"  {name} {r['seconds']:7.2f}s {r['states_per_s']:>10,.0f} st/s "
                                  f"{r['bytes_per_state']:6.0f} B/st (growth "
                                  f"{r['growth_per_state']:4.0f})")
                     else:
                         line += f"  {name} {r.get('skipped') or r.get('error')}"
-                if "seconds" in p and "seconds" in v:
-                    assert (p["states"], p["transitions"]) == (v["states"], v["transitions"])
-                    line += f"  speed-up {p['seconds'] / v['seconds']:.1f}x"
-                    line += f"  [{p['states']:,} states]"
+                done = [row[e] for e in engines if "seconds" in row[e]]
+                if len(done) > 1:
+                    assert len({(r["states"], r["transitions"]) for r in done}) == 1
+                    first = done[0]
+                    line += "  speed-up " + " ".join(
+                        f"{first['seconds'] / r['seconds']:.2f}x" for r in done[1:])
+                    line += f"  [{first['states']:,} states]"
                 print(line, flush=True)
     if args.json:
         with open(args.json, "w") as fh:

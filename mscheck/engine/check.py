@@ -28,8 +28,9 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                properties: list[str] | None = None,
                progress: Callable[[dict], None] | None = None, engine: str = "auto",
                faults: bool = True, max_faults: int | None = None,
-               coverage: bool = False, fingerprints: bool = False) -> dict:
-    """Check ``spec``; returns the result document (see module docstring).
+               coverage: bool = False, fingerprints: bool = False, workers: int = 1) -> dict:
+    """Check ``spec``; returns the result document (see module docstring). With ``workers``
+    = 2 the vector engine searches large levels on two processes (not with liveness).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """
@@ -84,14 +85,15 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                     run, used = vector_search, "vector"
                 kept: dict | None = {} if live and run is not packed_search else None
                 try:
-                    if kept is not None:
-                        result = run(packed, limits=limits, check_deadlock=deadlock,
-                                     keep_going=keep_going, properties=selected,
-                                     progress=progress, keep=kept)
-                    else:
-                        result = run(packed, limits=limits, check_deadlock=deadlock,
-                                     keep_going=keep_going, properties=selected,
-                                     progress=progress)
+                    more: dict = {}
+                    if run is not packed_search:
+                        from mscheck.engine.vector import SMALL_LEVEL
+
+                        more = dict(keep=kept, workers=workers,
+                                    small=SMALL_LEVEL if engine == "auto" else 0)
+                    result = run(packed, limits=limits, check_deadlock=deadlock,
+                                 keep_going=keep_going, properties=selected,
+                                 progress=progress, **more)
                     if live and result.complete:
                         why_scalar = _packed_liveness(spec, model, packed, result, live, kept)
                         if why_scalar:  # the scalar engine records the graph instead
@@ -134,6 +136,9 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     if coverage and graph:
         doc["coverage"] = _coverage(spec, graph)
     doc["engine"] = used if packed is not None else "scalar"
+    doc["processes"] = result.workers
+    if result.packed_levels and used == "vector":
+        doc["packed_levels"] = result.packed_levels
     if packed is not None:
         doc["state_bits"] = packed.bits
     elif why_scalar:

@@ -24,7 +24,7 @@ import time
 from array import array
 from itertools import product
 from math import prod
-from typing import Any, Callable
+from typing import Callable
 
 from mscheck.engine.model import StepError, Violation
 from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
@@ -32,7 +32,7 @@ from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
@@ -467,10 +467,34 @@ def report_unreachable(reach: dict, spans: dict, violations: list, found: list) 
         found.append((-1, 0))
 
 
+@dataclass
+class Handoff:
+    """Where :func:`packed_search` stopped for another engine to go on: at the start of level
+    ``depth`` (``frontier``, already checked), with everything found so far."""
+
+    t0: float
+    frontier: list[int]
+    visited: set
+    levels: list
+    depth: int
+    transitions: int
+    violations: list
+    found: list
+    reach: dict  # the reachable properties not yet witnessed
+    last_report: float
+
+
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
-                  progress: Callable[[dict], None] | None = None) -> SearchResult:
-    """Breadth-first search over packed states, level by level (see module docstring)."""
+                  progress: Callable[[dict], None] | None = None,
+                  until: Callable[[int, int], bool] | None = None,
+                  levels: list | None = None) -> SearchResult | Handoff:
+    """Breadth-first search over packed states, level by level (see module docstring).
+
+    With ``until``, called at the start of each level with its size and the number of
+    visited states: when it returns True the search stops there and returns a
+    :class:`Handoff` instead of a result. The levels (as the traces read them) go into
+    ``levels`` when it is given."""
     t0 = time.monotonic()
     model = pm.model
     tables = pm.tables
@@ -493,7 +517,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             visited.add(s)
             init.append(s)
     transitions = len(model.initial_states())
-    levels: list[Any] = []
+    levels = [] if levels is None else levels
     frontier = init
     depth = 0
 
@@ -539,6 +563,9 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     try:
         check_new(init, 0)
         while frontier and not stop:
+            if until is not None and until(len(frontier), len(visited)):
+                return Handoff(t0, frontier, visited, levels, depth, transitions, violations,
+                               found, reach, last_report)
             levels.append(_pack_level(frontier, pm.bits))
             if limits.max_depth is not None and depth >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"

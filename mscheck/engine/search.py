@@ -54,6 +54,8 @@ class SearchResult:
     strategy: str = "bfs"
     complete: bool = True
     collision_probability: float | None = None  # with fingerprints
+    workers: int = 1  # the processes that searched
+    packed_levels: int = 0  # levels the vector engine left to the packed loop
 
 
 def limit_reached(limits: Limits, t0: float, states: int) -> str | None:

@@ -65,6 +65,9 @@ __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK
 CHUNK = 1 << 15  # states of a level expanded at once (a multiple of 16384)
 CHECK_EVERY = 1 << 14  # packed_search checks its limits every 16384 states of a level
 MIN_FRONTIER = 0  # see packed_or_vector_search
+SMALL_LEVEL = 128  # levels below this size run faster in the packed loop (bench/vector.py)
+SMALL_STATES = 1 << 16  # the packed loop's Python set of visited states stays this small
+PARALLEL_LEVEL = 1 << 15  # with two workers: the level size from which both processes work
 _U64 = np.uint64
 _M64 = (1 << 64) - 1
 ROTATION_BUDGET = 1 << 12  # rotations tried when folding a mask that spans words
@@ -456,6 +459,36 @@ def _good(fold: _Fold, good: np.ndarray, states: list[np.ndarray]) -> np.ndarray
     return _member(good, keys)
 
 
+def first_bad(leaves, states: list[np.ndarray]) -> int | None:
+    """The index of the first state that fails some leaf of an invariant, or None."""
+    best = None
+    for mask, fold, good, test in leaves:
+        ok = _good(fold, good, states) if test is None else _test_ok(fold, test, states)
+        if not ok.all():
+            hit = int(np.argmin(ok))
+            if best is None or hit < best:
+                best = hit
+    return best
+
+
+def witnessed(disjuncts, states: list[np.ndarray]) -> bool:
+    """Whether some state satisfies one of the disjuncts (each a list of leaves) of a
+    ``reachable`` property."""
+    for leaves in disjuncts:
+        cand = states
+        for mask, fold, good, test in sorted(leaves, key=lambda lf: lf[3] is not None):
+            if test is None:
+                sel = _good(fold, good, cand)
+            else:
+                sel = _test_ok(fold, test, cand)
+            cand = [x[sel] for x in cand]
+            if not len(cand[0]):
+                break
+        if len(cand[0]):
+            return True
+    return False
+
+
 # odd multipliers, one per hashing round (a round that leaves collisions rehashes the rest)
 _MULS = [_U64(c) for c in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                            0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
@@ -564,8 +597,9 @@ class _Visited:
     def __len__(self):
         return self.size
 
-    def add(self, words: list[np.ndarray]) -> np.ndarray:
-        """Insert distinct states; returns for each whether it was new."""
+    def add(self, words: list[np.ndarray], distinct: bool = True) -> np.ndarray:
+        """Insert states; returns for each whether it was new. Unless ``distinct`` (no state
+        occurs twice), of equal states only the first (least index) counts as new."""
         n = len(words[0])
         need = self.size + n
         if need > self.MAX_LOAD * self.cap:
@@ -580,9 +614,9 @@ class _Visited:
                 if len(used):
                     self._insert([x[used] for x in old])
             del old, tag
-        return self._insert(words)
+        return self._insert(words, distinct)
 
-    def _insert(self, words: list[np.ndarray]) -> np.ndarray:
+    def _insert(self, words: list[np.ndarray], distinct: bool = True) -> np.ndarray:
         n = len(words[0])
         new = np.zeros(n, dtype=bool)
         if not n:
@@ -606,13 +640,14 @@ class _Visited:
             if len(fi):
                 # claim the free slots; of several states claiming one slot, one wins
                 fat = at[fi]
-                if len(table) == 1:
+                if len(table) == 1 and distinct:
                     table[0][fat] = q[0][fi]  # one state's word lands in each slot
                     won = fi[table[0][fat] == q[0][fi]]
                 else:
-                    # words written apart could land from different states: the claims are
-                    # settled first (the least index wins), in the lowest word of the free
-                    # slots (unused while a slot is free), then the winners are written
+                    # words written apart could land from different states (and equal
+                    # states claim the same slots together): the claims are settled first
+                    # (the least index wins), in the lowest word of the free slots (unused
+                    # while a slot is free), then the winners are written
                     low, ids = table[0], fi.view(_U64)
                     low[fat] = _M64
                     np.minimum.at(low, fat, ids)
@@ -653,7 +688,8 @@ class _Levels:
 def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
                   progress: Callable[[dict], None] | None = None,
-                  chunk: int = CHUNK, keep: dict | None = None) -> SearchResult:
+                  chunk: int = CHUNK, keep: dict | None = None, workers: int = 1,
+                  min_level: int = PARALLEL_LEVEL, small: int = 0) -> SearchResult:
     """Breadth-first search over packed states, a level at a time as numpy arrays; the same
     result as :func:`mscheck.engine.packed.packed_search` (see the module docstring).
 
@@ -661,10 +697,39 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     ``layout`` and the filled tables (``vtables``) are left in it, for the state graph of
     :mod:`mscheck.engine.livegraph`.
 
+    With ``small`` > 0, the levels are expanded by the packed loop (:func:`packed_search`)
+    while they have fewer than ``small`` states and there are fewer than ``SMALL_STATES``
+    visited states; the search goes on here from the first level that breaks either bound
+    The results are the same.
+
+    With ``workers`` = 2, from the first level of at least ``min_level`` states the search
+    runs on two processes (:mod:`mscheck.engine.parallel`), with the same results; not with
+    ``keep``.
+
     Raises :class:`mscheck.engine.packed.NotPackable` when a table cannot be filled."""
     if chunk <= 0 or chunk % CHECK_EVERY:
         raise ValueError(f"chunk must be a positive multiple of {CHECK_EVERY}")
-    t0 = time.monotonic()
+    handoff = None
+    if small > 0:
+        # levels of fewer than ``small`` states: the packed loop, which has no numpy
+        # overhead per call (until the visited states outgrow its Python set)
+        packed_levels: list = []
+        got = packed_search(pm, limits=limits, check_deadlock=check_deadlock,
+                            keep_going=keep_going, properties=properties, progress=progress,
+                            until=lambda size, n: size >= small or n >= SMALL_STATES,
+                            levels=packed_levels)
+        if isinstance(got, SearchResult):
+            got.packed_levels = len(packed_levels)
+            if keep is not None:
+                layout = _Layout(pm.bits)
+                budget = _Budget()
+                keep.update(levels=[layout.store(layout.from_ints(list(lv)))
+                                    for lv in packed_levels],
+                            layout=layout, vtables=[_VTable(t, layout, budget)
+                                                    for t in pm.tables])
+            return got
+        handoff = got
+    t0 = time.monotonic() if handoff is None else handoff.t0
     model = pm.model
     layout = _Layout(pm.bits)
     W = layout.words
@@ -681,58 +746,54 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     reason = None
     stop = False
 
-    init: list[int] = []
-    seen: set[int] = set()
-    initial = model.initial_states()
-    for st in initial:
-        s = pm.encode(st)
-        if s not in seen:
-            seen.add(s)
-            init.append(s)
-    transitions = len(initial)
-    frontier = layout.from_ints(init)  # the current level, one uint64 array per word
-    visited = _Visited(layout)
-    visited.add(frontier)
-    n_visited = len(init)
     scratch = _Scratch()
-    levels: list[list[np.ndarray]] = []
-    depth = 0
-    last_report = t0
+    if handoff is None:
+        init: list[int] = []
+        seen: set[int] = set()
+        initial = model.initial_states()
+        for st in initial:
+            s = pm.encode(st)
+            if s not in seen:
+                seen.add(s)
+                init.append(s)
+        transitions = len(initial)
+        frontier = layout.from_ints(init)  # the current level, one uint64 array per word
+        visited = _Visited(layout)
+        visited.add(frontier)
+        n_visited = len(init)
+        levels: list[list[np.ndarray]] = []
+        depth = 0
+        last_report = t0
+    else:  # go on where the packed loop stopped
+        transitions, depth, last_report = (handoff.transitions, handoff.depth,
+                                           handoff.last_report)
+        violations, found = handoff.violations, handoff.found
+        reach = {n: reach[n] for n in handoff.reach}
+        levels = [layout.store(layout.from_ints(list(lv))) for lv in handoff.levels]
+        frontier = layout.from_ints(handoff.frontier)
+        n_visited = len(handoff.visited)
+        visited = _Visited(layout, capacity=1 << max(10, int(n_visited / _Visited.MAX_LOAD)
+                                                      .bit_length()))
+        visited.add(layout.from_ints(list(handoff.visited)))
+        handoff.visited = None
 
     def first_violation(leaves, states: list[np.ndarray]):
-        best = None
-        for mask, fold, good, test in leaves:
-            if test is None:
-                ok = _good(fold, good, states)
-                if ok.all():
-                    continue
-                hit = int(np.argmin(ok))
-            else:
-                ok = _test_ok(fold, test, states)
-                hit = None if ok.all() else int(np.argmin(ok))
-            if hit is not None and (best is None or hit < best):
-                best = hit
+        best = first_bad(leaves, states)
         return None if best is None else layout.to_int(states, best)
-
-    def has_witness(disjuncts, states: list[np.ndarray]) -> bool:
-        for leaves in disjuncts:
-            cand = states
-            for mask, fold, good, test in sorted(leaves, key=lambda lf: lf[3] is not None):
-                if test is None:
-                    sel = _good(fold, good, cand)
-                else:
-                    sel = _test_ok(fold, test, cand)
-                cand = [x[sel] for x in cand]
-                if not len(cand[0]):
-                    break
-            if len(cand[0]):
-                return True
-        return False
 
     def check_new(states: list[np.ndarray], level: int) -> bool:
         nonlocal stop
-        ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
-                         keep_going, first_violation, has_witness)
+        if checked is None:
+            ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
+                             keep_going, first_violation, witnessed)
+        else:  # the two processes checked their new states
+            bad = {id(leaves): at for (_, leaves), at in zip(invariants, checked[0])}
+            seen = {id(d): w for (_, d), w in zip(reach_items, checked[1])}
+            ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
+                             keep_going,
+                             lambda leaves, st: (None if bad[id(leaves)] is None
+                                                 else layout.to_int(st, bad[id(leaves)])),
+                             lambda disjuncts, st: seen[id(disjuncts)])
         stop = stop or not ok
         return ok
 
@@ -740,78 +801,37 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         """Expand ``states`` (``base`` = index of states[0] in the level). Returns (cut, new
         states in discovery order, transitions, events, reason): the states after index
         ``cut`` of ``states`` were not taken (a stop or a limit; the search then stops)."""
-        n = len(states[0])
-        counts = []
-        moved = np.zeros(n, dtype=bool)
-        failed = np.zeros(n, dtype=bool)
-        total = np.zeros(n, dtype=np.int64)
-        looked = []
-        for vt in vtables:
-            pos = vt.lookup(vt.fold.keys(states))
-            moved |= vt.moved[pos]
-            failed |= vt.error[pos]
-            looked.append((vt, pos))
-        any_failed = failed.any()
-        for vt, pos in looked:
-            cnt = vt.count[pos]
-            if any_failed:  # a state where a step fails is not expanded
-                cnt[failed] = 0
-            total += cnt
-            counts.append((vt, pos, cnt))
-        end = np.cumsum(total)
-        run = end - total  # where each state's next successor goes
-        m = int(end[-1]) if n else 0
-        succ = [np.empty(m, dtype=_U64) for _ in range(W)]
-        for vt, cnt, at, di in placed(counts, run):
-            for w in range(W):
-                out = np.repeat(states[w], cnt)
-                if vt.deltas[w] is not None:
-                    out ^= vt.deltas[w][di]
-                succ[w][at] = out
-
-        # events, in level order: step errors, deadlocks
-        events = failed.copy()
-        if check_deadlock:
-            for i in np.flatnonzero(~moved).tolist():
-                if not model.is_valid_end(pm.decode(layout.to_int(states, i))):
-                    events[i] = True
-        event_idx = np.flatnonzero(events)
-        cut = n - 1
-        if not keep_going and len(event_idx):
-            cut = int(event_idx[0])
-
+        total, moved, failed, succ = successors(vtables, states, W)
+        events = failed | deadlocked(model, pm, layout, states, moved, check_deadlock)
         # the first occurrence of each successor, kept when it is not visited yet (it is
         # added to the visited states at once); positions in discovery order
-        if m:
+        if len(succ[0]):
             cand = np.flatnonzero(_first_occurrence(succ, scratch))
             pos_sorted = cand[visited.add([x[cand] for x in succ])]
             del cand
         else:
             pos_sorted = np.empty(0, dtype=np.intp)
+        cut, pos_sorted, moves, event_idx, why = settle(
+            limits, t0, keep_going, base, n_before, failed, events, np.cumsum(total),
+            pos_sorted)
+        return cut, [x[pos_sorted] for x in succ], moves, event_idx, why
 
-        # the limit checks packed_search makes every CHECK_EVERY states of a level
-        why = None
-        b = base + (-(base + 1)) % CHECK_EVERY  # first index b >= base with b % 16384 == 16383
-        bound = cut if not keep_going and len(event_idx) else n  # an event there stops first
-        while b - base < bound:
-            i = b - base
-            if failed[i]:  # packed_search goes on to the next state without a check
-                b += CHECK_EVERY
-                continue
-            states_then = n_before + int(np.searchsorted(pos_sorted, end[i]))
-            why = limit_reached(limits, t0, states_then)
-            if why:
-                cut = i
-                break
-            b += CHECK_EVERY
-        if cut < n - 1:
-            pos_sorted = pos_sorted[:int(np.searchsorted(pos_sorted, end[cut]))]
-        new_ordered = [x[pos_sorted] for x in succ]
-        moves = int(end[cut]) if n else 0
-        return cut, new_ordered, moves, event_idx[event_idx <= cut], why
+    def expand_both(n_before: int):
+        """Expand the whole level on both processes; as ``expand``, plus which states fail."""
+        nonlocal checked
+        total, failed, dead, words, pos_sorted, checked = pair.level()
+        end = np.cumsum(total)
+        cut, pos_sorted, moves, event_idx, why = settle(
+            limits, t0, keep_going, 0, n_before, failed, failed | dead, end, pos_sorted)
+        return cut, [x[:len(pos_sorted)] for x in words], moves, event_idx, why, failed
 
+    pair = None  # the two-process search, once started
+    checked = None  # with it: the checks of the next level, made by both processes
+    reach_items = list(reach.items())  # all reachable properties, as the processes see them
+    child_peak = 0
     try:
-        check_new(frontier, 0)
+        if handoff is None:
+            check_new(frontier, 0)
         while len(frontier[0]) and not stop:
             frontier = layout.store(frontier)  # the top word narrowed (W > 1)
             levels.append(frontier)
@@ -821,15 +841,30 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             parts: list[list[np.ndarray]] = []
             n_new = 0
             size = len(frontier[0])
-            for a in range(0, size, chunk):
-                states = layout.load(frontier, a, a + chunk)
-                cut, new_ordered, moves, events, why = expand(states, a, n_visited + n_new)
+            if (pair is None and workers > 1 and keep is None and size >= min_level
+                    and size > 1):
+                from mscheck.engine import parallel
+
+                if parallel.available():
+                    pair = parallel.Pair(dict(layout=layout, vtables=vtables, model=model,
+                                              pm=pm, check_deadlock=check_deadlock,
+                                              chunk=chunk, invariants=invariants,
+                                              reach=reach_items), levels)
+                    visited = None  # each process now keeps the states it owns
+            for a in range(0, size, chunk if pair is None else size):
+                if pair is None:
+                    states = layout.load(frontier, a, a + chunk)
+                    cut, new_ordered, moves, events, why = expand(states, a, n_visited + n_new)
+                    failed = None
+                else:
+                    cut, new_ordered, moves, events, why, failed = expand_both(n_visited)
+                    states = layout.load(frontier, 0, size) if len(events) else None
                 transitions += moves
                 parts.append(new_ordered)
                 n_new += len(new_ordered[0])
                 for i in events.tolist():
                     s = layout.to_int(states, i)
-                    if _failed_at(vtables, s):
+                    if _failed_at(vtables, s) if failed is None else failed[i]:
                         violations.append(_step_error(model, pm, s))
                     else:
                         violations.append(Violation("deadlock", "deadlock_free",
@@ -853,6 +888,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
             reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
                                    n_visited)
+            if (not reason and pair is not None and limits.memory is not None
+                    and pair.memory() > limits.memory):
+                reason = f"memory limit of {limits.memory // 2**20} MiB reached"
             if reason:
                 break
             depth += 1
@@ -867,19 +905,109 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
+    finally:
+        if pair is not None:
+            child_peak = pair.close() or child_peak
 
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
     if keep is not None:
         keep.update(levels=levels, layout=layout, vtables=vtables)
+    if pair is not None and found:
+        # the child filled the table entries of the states it expanded; a trace walks back
+        # through the entries, so this process fills those of the levels a trace crosses
+        for j in range(max(level for level, _ in found)):
+            for a in range(0, len(levels[j][0]), chunk):
+                states = layout.load(levels[j], a, a + chunk)
+                for vt in vtables:
+                    vt.lookup(vt.fold.keys(states))
     view = _Levels(levels, layout)
     traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),
-                        time.monotonic() - t0, _peak(), violations, traces, reason, "bfs",
-                        complete)
+                        time.monotonic() - t0, _peak() + child_peak, violations, traces,
+                        reason, "bfs", complete, workers=1 if pair is None else 2,
+                        packed_levels=0 if handoff is None else handoff.depth)
+
+
+def successors(vtables, states: list[np.ndarray], W: int):
+    """The successors of ``states`` in discovery order (per state, table by table), with
+    per state: their number (``total``), whether some step is enabled or fails (``moved``),
+    whether a step fails (``failed``; such a state gets no successors)."""
+    n = len(states[0])
+    moved = np.zeros(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    total = np.zeros(n, dtype=np.int64)
+    looked = []
+    for vt in vtables:
+        pos = vt.lookup(vt.fold.keys(states))
+        moved |= vt.moved[pos]
+        failed |= vt.error[pos]
+        looked.append((vt, pos))
+    any_failed = failed.any()
+    counts = []
+    for vt, pos in looked:
+        cnt = vt.count[pos]
+        if any_failed:  # a state where a step fails is not expanded
+            cnt[failed] = 0
+        total += cnt
+        counts.append((vt, pos, cnt))
+    run = np.cumsum(total) - total  # where each state's next successor goes
+    m = int(total.sum())
+    succ = [np.empty(m, dtype=_U64) for _ in range(W)]
+    for vt, cnt, at, di in placed(counts, run):
+        for w in range(W):
+            out = np.repeat(states[w], cnt)
+            if vt.deltas[w] is not None:
+                out ^= vt.deltas[w][di]
+            succ[w][at] = out
+    return total, moved, failed, succ
+
+
+def deadlocked(model, pm: PackedModel, layout: _Layout, states: list[np.ndarray],
+               moved: np.ndarray, check_deadlock: bool) -> np.ndarray:
+    """Which states are deadlocks: no step, and not a valid end state."""
+    dead = np.zeros(len(moved), dtype=bool)
+    if check_deadlock:
+        for i in np.flatnonzero(~moved).tolist():
+            if not model.is_valid_end(pm.decode(layout.to_int(states, i))):
+                dead[i] = True
+    return dead
+
+
+def settle(limits: Limits, t0: float, keep_going: bool, base: int, n_before: int,
+           failed: np.ndarray, events: np.ndarray, end: np.ndarray, pos_sorted: np.ndarray):
+    """Where the expansion of a run of ``n`` states (``base`` = index of the first in the
+    level) stops, as ``packed_search`` decides it: at the first event (a step error or a
+    deadlock) unless ``keep_going``, or at a limit checked every ``CHECK_EVERY`` states of the
+    level. ``end`` holds each state's cumulative successor count; ``pos_sorted`` the
+    positions (in discovery order) of the new states. Returns (cut, the positions of the new
+    states before the cut, transitions, the events up to the cut, why a limit stopped it)."""
+    n = len(events)
+    event_idx = np.flatnonzero(events)
+    cut = n - 1
+    if not keep_going and len(event_idx):
+        cut = int(event_idx[0])
+    why = None
+    b = base + (-(base + 1)) % CHECK_EVERY  # first index b >= base with b % 16384 == 16383
+    bound = cut if not keep_going and len(event_idx) else n  # an event there stops first
+    while b - base < bound:
+        i = b - base
+        if failed[i]:  # packed_search goes on to the next state without a check
+            b += CHECK_EVERY
+            continue
+        states_then = n_before + int(np.searchsorted(pos_sorted, end[i]))
+        why = limit_reached(limits, t0, states_then)
+        if why:
+            cut = i
+            break
+        b += CHECK_EVERY
+    if cut < n - 1:
+        pos_sorted = pos_sorted[:int(np.searchsorted(pos_sorted, end[cut]))]
+    moves = int(end[cut]) if n else 0
+    return cut, pos_sorted, moves, event_idx[event_idx <= cut], why
 
 
 def _failed_at(vtables, s: int) -> bool:

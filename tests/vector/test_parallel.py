@@ -1,0 +1,142 @@
+"""The search on two processes gives exactly the results of the one-process vector search:
+states, transitions, depth, verdict, reason, the violations in order and their traces; the
+limits stop it at the same points. ``min_level`` is set low so that even small specs run on
+both processes from an early level."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import mscheck
+from mscheck.engine import parallel
+from mscheck.engine.compile import CompiledModel
+from mscheck.engine.packed import PackedModel
+from mscheck.engine.search import Limits
+from mscheck.engine.vector import CHECK_EVERY, _Layout, _Visited, vector_search
+
+from .test_agreement import BAD, CASES, ROOT, SMALL, _cube, _packable, summary
+
+pytestmark = pytest.mark.skipif(not parallel.available(),
+                                reason="two processes need Linux and two CPUs")
+
+
+def both(make_pm, **kwargs):
+    one = summary(vector_search(make_pm(), **kwargs))
+    two = vector_search(make_pm(), workers=2, **{"min_level": 2, **kwargs})
+    return one, summary(two), two
+
+
+@pytest.mark.parametrize("keep_going", [False, True], ids=["first", "continue"])
+@pytest.mark.parametrize("path,faults", CASES)
+def test_every_packable_spec_agrees(path, faults, keep_going):
+    make = _packable(path, faults)
+    if make is None:
+        pytest.skip("not packable")
+    one, two, _ = both(make, keep_going=keep_going)
+    assert two == one
+
+
+@pytest.mark.parametrize("keep_going", [False, True], ids=["first", "continue"])
+@pytest.mark.parametrize("deadlock", [True, False], ids=["deadlock", "nodeadlock"])
+@pytest.mark.parametrize("n", [5, 8, 9])
+def test_philosophers_agree(n, deadlock, keep_going):
+    spec = mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"),
+                        {"N": str(n)})
+    one, two, _ = both(lambda: PackedModel(CompiledModel(spec)), keep_going=keep_going,
+                       check_deadlock=deadlock)
+    assert two == one
+
+
+def test_philosophers_10_counts():
+    spec = mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"),
+                        {"N": "10"})
+    r = vector_search(PackedModel(CompiledModel(spec)), check_deadlock=False, workers=2,
+                      min_level=1000)
+    assert (r.verdict, r.states, r.transitions, r.depth) == ("ok", 154450, 986431, 36)
+    assert r.workers == 2
+    one = vector_search(PackedModel(CompiledModel(spec)), check_deadlock=False)
+    assert one.workers == 1
+
+
+@pytest.mark.parametrize("chunk", [CHECK_EVERY, 1 << 20])
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_wide_levels(case, chunk):
+    one, two, _ = both(_cube(BAD[case]), chunk=chunk)
+    assert two == one
+
+
+@pytest.mark.parametrize("case", sorted(SMALL))
+def test_wide_levels_continue(case):
+    make = _cube(BAD[case]) if case == "reach" else _cube(SMALL[case], bits=11)
+    one, two, _ = both(make, keep_going=True, chunk=CHECK_EVERY)
+    assert two == one
+
+
+@pytest.mark.parametrize("limits", [Limits(max_states=5000), Limits(max_states=20000),
+                                    Limits(max_states=70000), Limits(max_depth=3)],
+                         ids=["5000", "20000", "70000", "depth3"])
+def test_limits_stop_at_the_same_point(limits):
+    one, two, r = both(_cube(), limits=limits, chunk=CHECK_EVERY)
+    assert two == one
+    assert r.verdict == "inconclusive"
+
+
+# Every flip is disabled in one state only (bits 2, 5, 9, 13 on, the others off): a deadlock
+# in the middle of level 4.
+STUCK = " and ".join(f"{'' if i in (2, 5, 9, 13) else 'not '}Bit[{i}].on" for i in range(1, 16))
+GUARDED = f"""
+const BITS = 15
+service Bit[i in 1..BITS] {{
+  var on: bool
+  action flip when not ({STUCK}) {{ on := not on }}
+}}
+"""
+# a counter that leaves its range in many states of a wide level
+COUNTER = ("service Count { var n: 0..1 = 0\n"
+           "  action inc when Bit[3].on and Bit[14].on { n := n + 1 } }\n")
+
+
+@pytest.mark.parametrize("spec,keep_going,kinds",
+                         [(GUARDED, False, ["deadlock"]), (GUARDED, True, ["deadlock"]),
+                          (GUARDED + COUNTER, False, ["range"])],
+                         ids=["deadlock", "deadlock-continue", "range-error"])
+def test_events_in_a_level(spec, keep_going, kinds):
+    # a deadlock and range errors in the middle of levels: the cut, the transitions counted
+    # up to it, the states picked and their traces are those of one process
+    spec = mscheck.loads(spec, "guarded.ms")
+    one, two, r = both(lambda: PackedModel(CompiledModel(spec)), keep_going=keep_going,
+                       chunk=CHECK_EVERY)
+    assert two == one
+    assert r.workers == 2
+    assert [v.kind for v in r.violations] == kinds
+
+
+def test_visited_add_with_repeats_counts_the_first():
+    layout = _Layout(40)
+    v = _Visited(layout, capacity=8)
+    v.add([np.array([5, 9], dtype=np.uint64)])
+    words = [np.array([7, 5, 7, 11, 11, 7, 3], dtype=np.uint64)]
+    assert v.add(words, distinct=False).tolist() == [True, False, False, True, False, False,
+                                                     True]
+    assert len(v) == 5
+    assert v.add([np.array([3, 12], dtype=np.uint64)], distinct=False).tolist() == [False,
+                                                                                   True]
+
+
+def test_visited_add_with_repeats_two_words():
+    layout = _Layout(100)
+    v = _Visited(layout, capacity=8)
+    lo = np.array([1, 2, 1, 1, 2], dtype=np.uint64)
+    hi = np.array([7, 7, 7, 8, 7], dtype=np.uint64)
+    assert v.add([lo, hi.astype(layout.top)], distinct=False).tolist() == [True, True, False,
+                                                                          True, False]
+    assert len(v) == 3
+
+
+def test_the_halves_split_a_level():
+    level = [np.arange(7, dtype=np.uint64)]
+    assert parallel.half(level, 0)[0].tolist() == [0, 1, 2, 3]
+    assert parallel.half(level, 1)[0].tolist() == [4, 5, 6]
