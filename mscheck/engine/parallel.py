@@ -173,7 +173,15 @@ class _Share:
 
 def _swap(conn, outgoing):
     """Send ``outgoing`` and receive the other process's message at the same time."""
-    sender = threading.Thread(target=conn.send, args=(outgoing,))
+    failed: list[BaseException] = []
+
+    def send():
+        try:
+            conn.send(outgoing)
+        except (OSError, ValueError) as exc:  # the other process is gone: recv says so
+            failed.append(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
     sender.start()
     try:
         got = conn.recv()
@@ -181,6 +189,8 @@ def _swap(conn, outgoing):
         sender.join()
     if isinstance(got, tuple) and got and isinstance(got[0], str) and got[0] == "error":
         raise RuntimeError(got[1])
+    if failed:
+        raise failed[0]
     return got
 
 

@@ -905,6 +905,13 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
+    except (EOFError, OSError, RuntimeError) as exc:
+        if pair is None:
+            raise
+        # the second process died or failed: what was found so far stands, the rest is
+        # unknown
+        last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        reason = f"the second search process stopped ({last})"
     finally:
         if pair is not None:
             child_peak = pair.close() or child_peak

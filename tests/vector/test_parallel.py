@@ -140,3 +140,26 @@ def test_the_halves_split_a_level():
     level = [np.arange(7, dtype=np.uint64)]
     assert parallel.half(level, 0)[0].tolist() == [0, 1, 2, 3]
     assert parallel.half(level, 1)[0].tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize("how", ["dies", "raises"])
+def test_a_failing_child_makes_the_run_inconclusive(monkeypatch, how):
+    expand = parallel._Share.expand
+
+    def failing(self):
+        if self.me == 1 and len(self.front[0]) > 100:
+            if how == "dies":
+                os._exit(3)
+            raise ValueError("boom")
+        return expand(self)
+
+    monkeypatch.setattr(parallel._Share, "expand", failing)
+    spec = mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"),
+                        {"N": "8"})
+    r = vector_search(PackedModel(CompiledModel(spec)), check_deadlock=False, workers=2,
+                      min_level=2)
+    assert (r.verdict, r.complete, r.workers) == ("inconclusive", False, 2)
+    assert r.reason.startswith("the second search process stopped (")
+    if how == "raises":
+        assert r.reason == "the second search process stopped (ValueError: boom)"
+    assert r.states < 14158  # N = 8 has 14,158 states
