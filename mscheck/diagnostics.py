@@ -5,8 +5,10 @@ Every stage reports problems as :class:`Diagnostic` values; only reporters print
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable
+
+from mscheck._frozen import frozen
 
 __all__ = ["Span", "Diagnostic", "SpecError", "CODES", "Severity"]
 
@@ -61,7 +63,7 @@ CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class Span:
     """A region of a source file; lines and columns start at 1; the end column is one past
     the last character."""
@@ -76,7 +78,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Diagnostic:
     """An immutable record of one problem found in a spec."""
 

@@ -1,14 +1,16 @@
 """The typed IR: every name resolved, every expression typed. All later stages read this.
 
 Expressions carry their :class:`~mscheck.ir.types.Type`; every node carries a source span
-that takes no part in equality.
+that takes no part in equality. ``@frozen`` (:mod:`mscheck._frozen`) is
+``@dataclass(frozen=True)``, made without compiling code for each class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from mscheck._frozen import frozen
 from mscheck.diagnostics import Diagnostic, Span
 from mscheck.ir.types import Type
 
@@ -20,25 +22,25 @@ def _span():
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True)
+@frozen
 class Expr:
     type: Type
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Lit(Expr):
     """A literal: int, bool, str, or an atom (a Python str of an AtomT)."""
 
     value: Any = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ConstRef(Expr):
     name: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class VarRef(Expr):
     """A state variable: ``owner`` is the service (None for a shared datastore or top-level
     variable); ``index`` selects the instance of a replicated service."""
@@ -48,7 +50,7 @@ class VarRef(Expr):
     index: "Expr | None" = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ProcVar(Expr):
     """``Inventory.items`` in a property: the parameter of the one live instance of a process
     (reading it when there is not exactly one instance is a domain error)."""
@@ -57,14 +59,14 @@ class ProcVar(Expr):
     param: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Local(Expr):
     """A bound name: action or handler parameter, let, quantifier, process parameter."""
 
     name: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class ChanVal(Expr):
     """A declared channel as a value (``net[p][q]``)."""
 
@@ -72,87 +74,87 @@ class ChanVal(Expr):
     indices: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeSet(Expr):
     """All values of a finite type, as a set (a type name used as an expression)."""
 
     of: Type | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Unary(Expr):
     op: str = ""
     operand: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Binary(Expr):
     op: str = ""
     left: Expr | None = None
     right: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolOp(Expr):
     op: str = ""
     operands: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Ite(Expr):
     cond: Expr | None = None
     then: Expr | None = None
     orelse: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Quant(Expr):
     kind: str = ""
     vars: tuple[tuple[str, Expr], ...] = ()
     body: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SetLit(Expr):
     elems: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class SetFilter(Expr):
     var: str = ""
     domain: Expr | None = None
     pred: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SetMap(Expr):
     expr: Expr | None = None
     vars: tuple[tuple[str, Expr], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordLit(Expr):
     fields: tuple[tuple[str, Expr], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleLit(Expr):
     elems: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class SeqLit(Expr):
     elems: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class MapLit(Expr):
     var: str = ""
     domain: Expr | None = None
     body: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Index(Expr):
     """Map lookup, sequence element (from 1) or tuple component (from 1)."""
 
@@ -160,20 +162,20 @@ class Index(Expr):
     index: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SubSeq(Expr):
     base: Expr | None = None
     lo: Expr | None = None
     hi: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Field(Expr):
     base: Expr | None = None
     name: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class PathStep:
     """One step into a value: ``index`` (map key / sequence position) or ``field``."""
 
@@ -181,14 +183,14 @@ class PathStep:
     field: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Update(Expr):
     base: Expr | None = None
     path: tuple[PathStep, ...] = ()
     value: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Call(Expr):
     """A builtin: card, len, head, tail, append, min, max, abs, pending, dom."""
 
@@ -196,13 +198,13 @@ class Call(Expr):
     args: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class MsgLit(Expr):
     name: str = ""
     args: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class LetE(Expr):
     """``name = value`` bound in ``body``: what a call of a ``def`` becomes."""
 
@@ -214,7 +216,7 @@ class LetE(Expr):
 # ---------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """Where an assignment writes: a variable and a path into it."""
 
@@ -226,49 +228,49 @@ class Target:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Stmt:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Assign(Stmt):
     target: Target | None = None
     value: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Send(Stmt):
     channel: Expr | None = None  # a ChanVal or a Local of a ChanT
     payload: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class LetS(Stmt):
     name: str = ""
     value: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class IfS(Stmt):
     branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...] = ()
     orelse: tuple[Stmt, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ChooseS(Stmt):
     vars: tuple[tuple[str, Expr], ...] = ()
     cond: Expr | None = None
     body: tuple[Stmt, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class AssertS(Stmt):
     cond: Expr | None = None
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SkipS(Stmt):
     pass
 
@@ -276,7 +278,7 @@ class SkipS(Stmt):
 # ---------------------------------------------------------------- receive patterns
 
 
-@dataclass(frozen=True)
+@frozen
 class Pattern:
     """What a receive accepts and binds. ``message`` is set for a message pattern;
     ``vars`` pairs each bound name (``_`` ignores) with its type."""
@@ -289,50 +291,50 @@ class Pattern:
 # ---------------------------------------------------------------- processes
 
 
-@dataclass(frozen=True)
+@frozen
 class Proc:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class PNil(Proc):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class PTau(Proc):
     cont: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class POut(Proc):
     channel: Expr | None = None
     payload: Expr | None = None
     cont: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PIn(Proc):
     channel: Expr | None = None
     pattern: Pattern | None = None
     cont: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PNew(Proc):
     name: str = ""
     type: Type | None = None
     body: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PIf(Proc):
     cond: Expr | None = None
     then: Proc | None = None
     orelse: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PRepl(Proc):
     """``![bound] c?(x). P``: a server that keeps at most ``bound`` copies of P alive."""
 
@@ -342,23 +344,23 @@ class PRepl(Proc):
     body: Proc | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PCall(Proc):
     name: str = ""
     args: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class PChoice(Proc):
     alternatives: tuple[Proc, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class PPar(Proc):
     parts: tuple[Proc, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ProcessDef:
     name: str
     params: tuple[tuple[str, Type], ...]
@@ -370,7 +372,7 @@ class ProcessDef:
 # ---------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True)
+@frozen
 class Constant:
     name: str
     type: Type
@@ -381,14 +383,14 @@ class Constant:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Message:
     name: str
     fields: tuple[tuple[str, Type], ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Channel:
     name: str
     indices: tuple[tuple[str, Expr], ...]
@@ -401,7 +403,7 @@ class Channel:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Var:
     name: str
     type: Type
@@ -413,7 +415,7 @@ class Var:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Action:
     name: str
     service: str
@@ -423,7 +425,7 @@ class Action:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Handler:
     name: str
     service: str
@@ -435,7 +437,7 @@ class Handler:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Service:
     name: str
     index: tuple[str, Expr] | None  # (variable, domain) of a replicated service
@@ -454,7 +456,7 @@ class Service:
         return bool(self.vars or self.actions or self.handlers)
 
 
-@dataclass(frozen=True)
+@frozen
 class Datastore:
     name: str
     owner: str | None
@@ -463,21 +465,21 @@ class Datastore:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Topic:
     name: str
     context: str | None
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Team:
     name: str
     owns: tuple[str, ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Relation:
     """An architecture relation. ``kind`` is calls, publishes, subscribes, reads or writes."""
 
@@ -490,7 +492,7 @@ class Relation:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class ContextRelation:
     upstream: str  # for "<->" relations: the left context
     downstream: str
@@ -502,7 +504,7 @@ class ContextRelation:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class StepRef:
     """A step named by fairness or progress: kind is action, handler, service or process."""
 
@@ -512,7 +514,7 @@ class StepRef:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Property:
     """invariant, reachable, eventually, always_eventually, leadsto or constraint."""
 
@@ -523,21 +525,21 @@ class Property:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Fairness:
     strength: str  # weak | strong
     step: StepRef
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Prove:
     name: str
     using: tuple[str, ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Spec:
     """A whole checked spec."""
 

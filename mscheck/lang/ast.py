@@ -2,16 +2,19 @@
 
 Spans never take part in equality, so two trees that differ only in layout are equal.
 Names are plain strings here; :mod:`mscheck.ir.lower` resolves them.
+``@frozen`` (:mod:`mscheck._frozen`) is ``@dataclass(frozen=True)``, made without compiling
+code for each class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from mscheck._frozen import frozen
 from mscheck.diagnostics import Span
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
 
@@ -19,76 +22,76 @@ class Node:
 # ---------------------------------------------------------------- types
 
 
-@dataclass(frozen=True)
+@frozen
 class NamedType(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolType(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class IntType(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class StrType(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class RangeType(Node):
     lo: "Expr"
     hi: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class EnumType(Node):
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class FieldDecl(Node):
     name: str
     type: "TypeExpr"
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordType(Node):
     fields: tuple[FieldDecl, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class SetType(Node):
     elem: "TypeExpr"
 
 
-@dataclass(frozen=True)
+@frozen
 class MapType(Node):
     key: "TypeExpr"
     value: "TypeExpr"
 
 
-@dataclass(frozen=True)
+@frozen
 class SeqType(Node):
     elem: "TypeExpr"
     max: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class ChanType(Node):
     payload: "TypeExpr"
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleType(Node):
     elems: tuple["TypeExpr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class UnionType(Node):
     alternatives: tuple["TypeExpr", ...]
 
@@ -101,45 +104,45 @@ TypeExpr = (
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True)
+@frozen
 class IntLit(Node):
     value: int
 
 
-@dataclass(frozen=True)
+@frozen
 class StrLit(Node):
     value: str
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolLit(Node):
     value: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Name(Node):
     id: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Call(Node):
     func: str
     args: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Index(Node):
     base: "Expr"
     index: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class FieldAccess(Node):
     base: "Expr"
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class UpdateStep(Node):
     """One step of an update path: ``[e]`` (index is an Expr) or ``.f`` (field is a str)."""
 
@@ -147,27 +150,27 @@ class UpdateStep(Node):
     field_name: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Update(Node):
     base: "Expr"
     path: tuple[UpdateStep, ...]
     value: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class Unary(Node):
     op: str  # "not" | "-"
     operand: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class Binary(Node):
     op: str
     left: "Expr"
     right: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolOp(Node):
     """``a and b and c`` / ``a or b``: n-ary, so long conjunctions stay shallow."""
 
@@ -175,60 +178,60 @@ class BoolOp(Node):
     operands: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Binder(Node):
     names: tuple[str, ...]
     domain: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class Quant(Node):
     kind: str  # "forall" | "exists"
     binders: tuple[Binder, ...]
     body: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class Ite(Node):
     cond: "Expr"
     then: "Expr"
     orelse: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class SetLit(Node):
     elems: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class SetFilter(Node):
     var: str
     domain: "Expr"
     pred: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class SetMap(Node):
     expr: "Expr"
     binders: tuple[Binder, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordLit(Node):
     fields: tuple[tuple[str, "Expr"], ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleLit(Node):
     elems: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class SeqLit(Node):
     elems: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class MapLit(Node):
     var: str
     domain: "Expr"
@@ -243,7 +246,7 @@ Expr = (
 # ---------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True)
+@frozen
 class LValue(Node):
     """``x``, ``x[e]``, ``x.f`` and combinations; path steps as in :class:`Update`."""
 
@@ -251,13 +254,13 @@ class LValue(Node):
     path: tuple[UpdateStep, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ChanRef(Node):
     name: str
     indices: tuple["Expr", ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Payload(Node):
     """What a send carries: a message ``M(args)``, a tuple ``(args)``, or a bare name."""
 
@@ -266,7 +269,7 @@ class Payload(Node):
     args: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Pattern(Node):
     """What a receive binds: ``M(x, y)``, ``(x, y)`` or a bare name; ``_`` ignores a value."""
 
@@ -275,44 +278,44 @@ class Pattern(Node):
     vars: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Assign(Node):
     target: LValue
     value: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class Send(Node):
     channel: ChanRef
     payload: Payload
 
 
-@dataclass(frozen=True)
+@frozen
 class Let(Node):
     name: str
     value: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class If(Node):
     branches: tuple[tuple["Expr", tuple["Stmt", ...]], ...]
     orelse: tuple["Stmt", ...] | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Choose(Node):
     binders: tuple[Binder, ...]
     cond: "Expr | None"
     body: tuple["Stmt", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Assert(Node):
     cond: "Expr"
     message: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Skip(Node):
     pass
 
@@ -322,23 +325,23 @@ Stmt = Assign | Send | Let | If | Choose | Assert | Skip
 # ---------------------------------------------------------------- processes
 
 
-@dataclass(frozen=True)
+@frozen
 class PNil(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class PTau(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class POut(Node):
     channel: ChanRef
     payload: Payload
 
 
-@dataclass(frozen=True)
+@frozen
 class PIn(Node):
     channel: ChanRef
     pattern: Pattern
@@ -347,51 +350,51 @@ class PIn(Node):
 Prefix = PTau | POut | PIn
 
 
-@dataclass(frozen=True)
+@frozen
 class PPrefix(Node):
     prefix: Prefix
     cont: "Proc"
 
 
-@dataclass(frozen=True)
+@frozen
 class PNew(Node):
     name: str
     type: TypeExpr | None
     body: "Proc"
 
 
-@dataclass(frozen=True)
+@frozen
 class PIf(Node):
     cond: "Expr"
     then: "Proc"
     orelse: "Proc"
 
 
-@dataclass(frozen=True)
+@frozen
 class PMatch(Node):
     cond: "Expr"
     body: "Proc"
 
 
-@dataclass(frozen=True)
+@frozen
 class PRepl(Node):
     bound: "Expr"
     prefix: PIn
     body: "Proc"
 
 
-@dataclass(frozen=True)
+@frozen
 class PCall(Node):
     name: str
     args: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class PChoice(Node):
     alternatives: tuple["Proc", ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class PPar(Node):
     parts: tuple["Proc", ...]
 
@@ -401,12 +404,12 @@ Proc = PNil | PPrefix | PNew | PIf | PMatch | PRepl | PCall | PChoice | PPar
 # ---------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True)
+@frozen
 class SystemDecl(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ConstDecl(Node):
     name: str
     type: TypeExpr | None
@@ -414,19 +417,19 @@ class ConstDecl(Node):
     value: "Expr | None"
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeDecl(Node):
     name: str
     type: TypeExpr
 
 
-@dataclass(frozen=True)
+@frozen
 class DefParam(Node):
     name: str
     type: TypeExpr | None
 
 
-@dataclass(frozen=True)
+@frozen
 class DefDecl(Node):
     name: str
     params: tuple[DefParam, ...]
@@ -434,19 +437,19 @@ class DefDecl(Node):
     body: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class MessageDecl(Node):
     name: str
     fields: tuple[FieldDecl, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class IndexDecl(Node):
     name: str
     domain: "Expr"
 
 
-@dataclass(frozen=True)
+@frozen
 class ChannelDecl(Node):
     name: str
     indices: tuple[IndexDecl, ...]
@@ -457,7 +460,7 @@ class ChannelDecl(Node):
     init: "Expr | None" = None  # initial contents
 
 
-@dataclass(frozen=True)
+@frozen
 class VarDecl(Node):
     name: str
     type: TypeExpr | None  # None: the type of the initial value
@@ -466,7 +469,7 @@ class VarDecl(Node):
     durable: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class ActionDecl(Node):
     name: str
     params: tuple[Binder, ...]
@@ -474,7 +477,7 @@ class ActionDecl(Node):
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class HandlerDecl(Node):
     label: str | None
     params: tuple[Binder, ...]
@@ -484,12 +487,12 @@ class HandlerDecl(Node):
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ComponentDecl(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceDecl(Node):
     name: str
     replica: IndexDecl | None
@@ -502,7 +505,7 @@ class ServiceDecl(Node):
     end_when: "Expr | None"
 
 
-@dataclass(frozen=True)
+@frozen
 class DatastoreDecl(Node):
     name: str
     owner: str | None
@@ -511,30 +514,30 @@ class DatastoreDecl(Node):
     vars: tuple[VarDecl, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class TopicDecl(Node):
     name: str
     context: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class ContextDecl(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class TeamDecl(Node):
     name: str
     owns: tuple[tuple[str, Span | None], ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class QName(Node):
     service: str
     component: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class RelationDecl(Node):
     kind: str  # calls | publishes | subscribes | reads | writes
     source: QName
@@ -542,13 +545,13 @@ class RelationDecl(Node):
     weight: int | None
 
 
-@dataclass(frozen=True)
+@frozen
 class ContextSide(Node):
     name: str
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ContextRelDecl(Node):
     left: ContextSide
     arrow: str  # "->" (left is upstream) | "<->"
@@ -557,7 +560,7 @@ class ContextRelDecl(Node):
     weight: int | None
 
 
-@dataclass(frozen=True)
+@frozen
 class ProcessDecl(Node):
     name: str
     params: tuple[FieldDecl, ...]
@@ -565,18 +568,18 @@ class ProcessDecl(Node):
     body: Proc
 
 
-@dataclass(frozen=True)
+@frozen
 class InitDecl(Node):
     proc: Proc
 
 
-@dataclass(frozen=True)
+@frozen
 class StepRef(Node):
     owner: str
     step: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class PropertyDecl(Node):
     """invariant / reachable / eventually / always_eventually / leadsto / constraint."""
 
@@ -586,28 +589,28 @@ class PropertyDecl(Node):
     target: "Expr | None" = None  # the right side of leadsto
 
 
-@dataclass(frozen=True)
+@frozen
 class DeadlockDecl(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class FairnessDecl(Node):
     items: tuple[tuple[str, StepRef], ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ProgressDecl(Node):
     steps: tuple[StepRef, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ProveDecl(Node):
     name: str
     using: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class EndDecl(Node):
     names: tuple[str, ...]
 
@@ -620,7 +623,7 @@ Decl = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Module(Node):
     """One parsed file: its declarations in source order."""
 
