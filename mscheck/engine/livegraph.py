@@ -3,10 +3,12 @@
 :func:`build_graph` takes the levels the vector engine's breadth-first search kept and its
 filled transition tables (:mod:`mscheck.engine.vector`), numbers the states in breadth-first
 order, and writes every transition as an edge of an
-:class:`mscheck.engine.livearray.ArrayGraph` (compressed rows by source): its target (found
-by ``searchsorted`` in the sorted states) and its step id. A step id names (actor, action,
-kind), as the scalar engine records them, so fairness obligations read the same. A
-breadth-first parent of each state is any edge from the level before.
+:class:`mscheck.engine.livearray.ArrayGraph` (compressed rows by source): its target and its
+step id. The search records each target's number as it meets it; the targets of the levels
+it did not expand itself (those of the packed loop it takes over from) are looked up in a
+hash index of the states. A step id names (actor, action, kind), as the scalar engine records
+them, so fairness obligations read the same. The breadth-first parent of each state is the
+source of the last edge (in edge order) that reaches it from the level before.
 
 A table entry lists the XOR deltas of a key's steps; the step behind each delta is found by
 running the same steps again on the same key (once per key, in the same order), so the
@@ -110,9 +112,12 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     state in breadth-first order, so the initial states come first.
 
     ``kept`` is what :func:`mscheck.engine.vector.vector_search` left with ``keep``: its
-    levels and filled tables (without it, the search runs here first). Raises
-    :class:`GraphTooWide` when a state takes more than 64 bits or a step raises (the scalar
-    engine then records the graph)."""
+    levels and filled tables (without it, the search runs here first), and, when the search
+    was complete, the target of every edge from level ``dst_level`` on (``dst``); the targets
+    of the edges before it (the levels the packed loop expanded), or of all edges without
+    ``dst``, are found in a hash index of the states. Raises :class:`GraphTooWide` when a
+    state takes more than 64 bits or a step raises (the scalar engine then records the
+    graph)."""
     if pm.bits > 64:
         raise GraphTooWide(f"a state takes {pm.bits} bits")
     if kept is None:
@@ -122,8 +127,10 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     levels = [layout.load(lv, 0, len(lv[0]))[0] for lv in kept["levels"]]
     bfs = np.concatenate(levels) if levels else np.empty(0, dtype=_U64)
     n = len(bfs)
-    depth = np.repeat(np.arange(len(levels), dtype=np.int64), [len(lv) for lv in levels])
-    index = _IndexMap(bfs).find
+    sizes = np.array([len(lv) for lv in levels], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)))  # where each level starts, then n
+    idx = np.int32 if n < 1 << 31 else np.int64
+    depth = np.repeat(np.arange(len(levels), dtype=np.int64), sizes)
 
     # per table, the rows of every state; then every edge written in place (CSR by source)
     looked = []
@@ -137,23 +144,44 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
         looked.append((vt, pos, cnt))
     indptr = np.concatenate(([0], np.cumsum(total))).astype(np.int64)
     m = int(indptr[-1])
-    dst = np.empty(m, dtype=np.int64)
     sid = np.empty(m, dtype=np.int32)
-    run = indptr[:-1].copy()
     steps: dict = {}
     labels = _Labels(pm, steps)
-    for vt, cnt, at, di in placed(looked, run):
-        target = np.repeat(bfs, cnt)
-        if vt.deltas[0] is not None:
-            target ^= vt.deltas[0][di]
-        dst[at] = index(target)
+    for vt, _cnt, at, di in placed(looked, indptr[:-1].copy()):
         sid[at] = _row_labels(vt, labels)[di]
-    # a breadth-first parent: any edge from the level before
-    src = np.repeat(np.arange(n, dtype=np.int64), total)
-    down = depth[src] + 1 == depth[dst]
+
+    recorded = kept.get("dst")
+    first = len(levels)  # the first level whose edges' targets were recorded
+    if recorded is not None:
+        first = min(int(kept.get("dst_level", 0)), len(levels))
+        if len(recorded) != m - int(indptr[starts[first]]):
+            raise AssertionError("the recorded targets do not match the edges")
+    lo = int(starts[first])  # the states whose edges' targets are looked up: 0..lo-1
+    if lo:
+        # their targets lie in the levels up to ``first`` (the next one for the last level)
+        hi = int(starts[min(first + 1, len(levels))])
+        index = _IndexMap(bfs[:hi]).find
+        head = [(vt, pos[:lo], cnt[:lo]) for vt, pos, cnt in looked]
+        front = np.empty(int(indptr[lo]), dtype=idx)
+        for vt, cnt, at, di in placed(head, indptr[:lo].copy()):
+            target = np.repeat(bfs[:lo], cnt)
+            if vt.deltas[0] is not None:
+                target ^= vt.deltas[0][di]
+            front[at] = index(target)
+        dst = front if recorded is None else np.concatenate((front, recorded.astype(idx)))
+    elif recorded is None:  # no state
+        dst = np.empty(0, dtype=idx)
+    else:
+        dst = recorded.astype(idx, copy=False)
+    # a breadth-first parent: the last edge (in edge order) from the level before; an edge
+    # from level d ends in level d + 1 exactly when its target comes after level d
+    src = np.repeat(np.arange(n, dtype=idx), total)
     parent = np.full(n, -1, dtype=np.int64)
-    parent[dst[down]] = src[down]
-    initial = np.arange(len(levels[0]) if levels else 0, dtype=np.int64)
+    for d in range(len(levels) - 1):
+        a, b = int(indptr[starts[d]]), int(indptr[starts[d + 1]])
+        down = np.flatnonzero(dst[a:b] >= starts[d + 1]) + a
+        parent[dst[down]] = src[down]
+    initial = np.arange(sizes[0] if len(levels) else 0, dtype=np.int64)
     g = ArrayGraph(indptr, dst, sid, initial, parent, depth)
     g._src = src
     return g, bfs, steps.get("ids", {})

@@ -44,7 +44,10 @@ applied array-wide.
 Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` of the slots
 used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
 64) and the levels kept for traces (8 bytes per word; the top word of a wider state in the
-smallest unsigned type that holds its bits), plus the working arrays of one chunk.
+smallest unsigned type that holds its bits), plus the working arrays of one chunk. With
+``keep`` (for the liveness graph), each slot of the visited set also holds its state's
+breadth-first number (4 bytes while the slots fit in ``int32``), and every transition's
+target number is kept (4 bytes each while the states fit in ``int32``).
 """
 
 from __future__ import annotations
@@ -532,9 +535,11 @@ class _Scratch:
         return out
 
 
-def _first_occurrence(words: list[np.ndarray], scratch: _Scratch) -> np.ndarray:
+def _first_occurrence(words: list[np.ndarray], scratch: _Scratch,
+                      rep: np.ndarray | None = None) -> np.ndarray:
     """For each state of ``words``, whether no equal state comes before it (exact: states
-    are compared word by word; the hash only groups them).
+    are compared word by word; the hash only groups them). With ``rep`` (an integer array
+    as long as the states), the index of each state's first occurrence is written there.
 
     Each round hashes the unresolved states into a table holding, per slot, the least index
     hashed there (``np.minimum.at``); a state equal to its slot's holder is resolved (first
@@ -556,6 +561,12 @@ def _first_occurrence(words: list[np.ndarray], scratch: _Scratch) -> np.ndarray:
         np.minimum.at(tab, h, local)
         holder = tab[h]
         same = _equal(cur, holder, cur)
+        if rep is not None:  # the holder is the first occurrence of the states equal to it
+            if todo is None:
+                rep[:] = holder  # the others are written again in a later round
+            else:
+                eq = np.flatnonzero(same)
+                rep[todo[eq]] = todo[holder[eq]]
         won = np.flatnonzero(same & (holder == local))
         first[won if todo is None else todo[won]] = True
         rest = np.flatnonzero(~same)
@@ -570,21 +581,29 @@ class _Visited:
     """The visited states: an open-addressing hash set (linear probing) of whole states, one
     array per word (the top word in its narrow type, as ``_Layout.store`` keeps it); exact:
     a probe compares every word. Empty slots hold all ones in the top word, which no state
-    has when the top word has a spare bit; otherwise an extra byte per slot marks them."""
+    has when the top word has a spare bit; otherwise an extra byte per slot marks them.
+
+    With ``numbered``, each slot also holds its state's number (``ids``, given by
+    :meth:`number`), and each insertion leaves in ``slot`` where each state it was given
+    sits."""
 
     MAX_LOAD = 0.7
 
-    def __init__(self, layout: "_Layout", capacity: int = 1 << 10):
+    def __init__(self, layout: "_Layout", capacity: int = 1 << 10, numbered: bool = False):
         self.words = layout.words
         self.top = layout.top
         top_bits = layout.bits - 64 * (layout.words - 1)
         self.spare = top_bits < 8 * self.top.itemsize
         self.size = 0
+        self.numbered = numbered
+        self.ids = self.slot = None
         self._alloc(capacity)
 
     def _alloc(self, cap: int):
         self.cap = cap
         self.k = cap.bit_length() - 1
+        if self.numbered:  # fewer states than slots: their numbers fit in int32 while cap does
+            self.ids = np.empty(cap, dtype=np.int32 if cap <= 1 << 31 else np.int64)
         self.table = [np.zeros(cap, dtype=_U64) for _ in range(self.words - 1)]
         if self.spare:
             ones = self.top.type(np.iinfo(self.top).max)
@@ -606,19 +625,35 @@ class _Visited:
             cap = self.cap
             while need > self.MAX_LOAD * cap:
                 cap *= 2
-            old, tag, empty = self.table, self.tag, self.empty
+            old, tag, empty, ids = self.table, self.tag, self.empty, self.ids
             self._alloc(cap)
             self.size = 0
             for a in range(0, len(tag), REHASH):  # a slice at a time: small temporaries
                 used = np.flatnonzero(tag[a:a + REHASH] != empty) + a
                 if len(used):
                     self._insert([x[used] for x in old])
-            del old, tag
+                    if ids is not None:
+                        self.ids[self.slot] = ids[used]
+            del old, tag, ids
         return self._insert(words, distinct)
+
+    def number(self, new: np.ndarray, first: int) -> np.ndarray:
+        """After :meth:`add` (``new``: what it returned), with ``numbered``: the number of
+        each state added; the new ones are numbered ``first``, ``first + 1``, ... in their
+        order, the others keep the number they were given before."""
+        slot = self.slot
+        out = np.empty(len(new), dtype=self.ids.dtype)
+        fresh = np.flatnonzero(new)
+        out[fresh] = np.arange(first, first + len(fresh), dtype=out.dtype)
+        self.ids[slot[fresh]] = out[fresh]
+        old = np.flatnonzero(~new)  # read after the writes: an equal state may be new
+        out[old] = self.ids[slot[old]]
+        return out
 
     def _insert(self, words: list[np.ndarray], distinct: bool = True) -> np.ndarray:
         n = len(words[0])
         new = np.zeros(n, dtype=bool)
+        slot = self.slot = np.empty(n, dtype=np.int64) if self.numbered else None
         if not n:
             return new
         table, tag, empty, mask = self.table, self.tag, self.empty, self.cap - 1
@@ -661,6 +696,11 @@ class _Visited:
                 self.size += len(won)
                 done[won] = True
                 free[won] = False  # the others try the same slot again: now taken
+            if slot is not None:  # the last write for a state is where it ends
+                if pend is None:
+                    slot[:] = at
+                else:
+                    slot[pend] = at
             at += ~(done | free)  # the others probe the next slot
             at &= mask
             keep = np.flatnonzero(~done)
@@ -727,6 +767,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                     for lv in packed_levels],
                             layout=layout, vtables=[_VTable(t, layout, budget)
                                                     for t in pm.tables])
+                if got.complete:  # no level's targets recorded
+                    keep.update(dst=np.empty(0, dtype=np.int32), dst_level=len(packed_levels))
             return got
         handoff = got
     t0 = time.monotonic() if handoff is None else handoff.t0
@@ -747,6 +789,11 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     stop = False
 
     scratch = _Scratch()
+    # with ``keep``: the number (breadth-first index) of every successor's state, a list of
+    # arrays, one per chunk, in the order of the edges (by source, table by table), from
+    # level ``dst_level`` on (the levels the packed loop expanded have none)
+    dst_parts: list[np.ndarray] | None = None if keep is None else []
+    dst_level = 0
     if handoff is None:
         init: list[int] = []
         seen: set[int] = set()
@@ -758,8 +805,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 init.append(s)
         transitions = len(initial)
         frontier = layout.from_ints(init)  # the current level, one uint64 array per word
-        visited = _Visited(layout)
-        visited.add(frontier)
+        visited = _Visited(layout, numbered=dst_parts is not None)
+        new = visited.add(frontier)
+        if dst_parts is not None:
+            visited.number(new, 0)
         n_visited = len(init)
         levels: list[list[np.ndarray]] = []
         depth = 0
@@ -772,9 +821,19 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         levels = [layout.store(layout.from_ints(list(lv))) for lv in handoff.levels]
         frontier = layout.from_ints(handoff.frontier)
         n_visited = len(handoff.visited)
-        visited = _Visited(layout, capacity=1 << max(10, int(n_visited / _Visited.MAX_LOAD)
-                                                      .bit_length()))
-        visited.add(layout.from_ints(list(handoff.visited)))
+        capacity = 1 << max(10, int(n_visited / _Visited.MAX_LOAD).bit_length())
+        if dst_parts is None:
+            visited = _Visited(layout, capacity=capacity)
+            visited.add(layout.from_ints(list(handoff.visited)))
+        else:  # the visited states numbered in breadth-first order: the levels, the frontier
+            bfs_order = [s for lv in handoff.levels for s in lv] + list(handoff.frontier)
+            visited = _Visited(layout, capacity=capacity, numbered=True)
+            new = visited.add(layout.from_ints(bfs_order))
+            visited.number(new, 0)
+            if len(bfs_order) != n_visited or not new.all():  # pragma: no cover
+                raise AssertionError("the packed loop's levels are not its visited states")
+            dst_level = len(handoff.levels)
+            del bfs_order
         handoff.visited = None
 
     def first_violation(leaves, states: list[np.ndarray]):
@@ -806,9 +865,18 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         # the first occurrence of each successor, kept when it is not visited yet (it is
         # added to the visited states at once); positions in discovery order
         if len(succ[0]):
-            cand = np.flatnonzero(_first_occurrence(succ, scratch))
-            pos_sorted = cand[visited.add([x[cand] for x in succ])]
-            del cand
+            rep = None if dst_parts is None else np.empty(
+                len(succ[0]), dtype=np.int32 if len(succ[0]) < 1 << 31 else np.int64)
+            cand = np.flatnonzero(_first_occurrence(succ, scratch, rep))
+            new = visited.add([x[cand] for x in succ])
+            pos_sorted = cand[new]
+            if rep is not None:  # the number of each successor: that of its first occurrence
+                ids = visited.number(new, n_before)
+                num = np.empty(len(rep), dtype=ids.dtype)
+                num[cand] = ids
+                dst_parts.append(num[rep])
+                del ids, num, rep
+            del cand, new
         else:
             pos_sorted = np.empty(0, dtype=np.intp)
         cut, pos_sorted, moves, event_idx, why = settle(
@@ -921,6 +989,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         report_unreachable(reach, inv_spans, violations, found)
     if keep is not None:
         keep.update(levels=levels, layout=layout, vtables=vtables)
+        if complete:  # every level expanded: the edges of all levels from dst_level
+            keep.update(dst=np.concatenate(dst_parts) if dst_parts else
+                        np.empty(0, dtype=np.int32), dst_level=dst_level)
     if pair is not None and found:
         # the child filled the table entries of the states it expanded; a trace walks back
         # through the entries, so this process fills those of the levels a trace crosses
