@@ -366,21 +366,40 @@ class PackedModel:
 
     # ------------------------------------------------------------ properties
     def _conjuncts(self, e: N.Expr, env: dict, split_or: bool):
-        """Split ``and``/``forall`` (or ``or``/``exists``) over constant sets into leaves."""
+        """Split ``and``/``forall`` (or ``or``/``exists``) over constant sets into leaves;
+        a negation is pushed through their duals first (``not exists`` is ``forall not``,
+        ``not (a or b)`` is ``not a and not b``), so that each leaf reads few slots."""
         model = self.model
         join, quant = ("or", "exists") if split_or else ("and", "forall")
+        dual_join, dual_quant = ("and", "forall") if split_or else ("or", "exists")
+        negated = isinstance(e, N.Unary) and e.op == "not"
+        inner = e.operand if negated else None
+
+        def neg(x: N.Expr) -> N.Expr:
+            return N.Unary(T.BOOL, op="not", operand=x, span=e.span)
+
+        if negated and isinstance(inner, N.Unary) and inner.op == "not":
+            yield from self._conjuncts(inner.operand, env, split_or)
+            return
         if isinstance(e, N.BoolOp) and e.op == join:
             for o in e.operands:
                 yield from self._conjuncts(o, env, split_or)
             return
-        if isinstance(e, N.Quant) and e.kind == quant:
+        if negated and isinstance(inner, N.BoolOp) and inner.op == dual_join:
+            for o in inner.operands:
+                yield from self._conjuncts(neg(o), env, split_or)
+            return
+        q = e if isinstance(e, N.Quant) and e.kind == quant else (
+            inner if negated and isinstance(inner, N.Quant) and inner.kind == dual_quant
+            else None)
+        if q is not None:
             try:
-                envs = model._bindings(e.vars)([POISON] * len(model.slot_names), env)
+                envs = model._bindings(q.vars)([POISON] * len(model.slot_names), env)
             except Exception:  # noqa: BLE001 - the domain depends on the state
                 envs = None
             if envs is not None:
                 for b in envs:
-                    yield from self._conjuncts(e.body, b, split_or)
+                    yield from self._conjuncts(q.body if q is e else neg(q.body), b, split_or)
                 return
         yield e, env
 
