@@ -4,10 +4,13 @@ The same search as :mod:`mscheck.engine.liveness` (read its docstring for the se
 fair SCCs with Streett refinement, lassos whose cycle is itself fair), on a graph in
 compressed sparse row form: ``indptr`` and, per edge, ``dst`` (target state) and ``sid``
 (step id). Strongly connected components come from SciPy's ``connected_components``
-(Pearce's algorithm, in C); the fairness of every component is decided at once with
-``bincount`` over component labels; a strong obligation that fails removes its enabled
-states from the components it fails in, and those are split again, all of them in one pass.
-Only the lasso itself (a few paths through the graph) is built in Python.
+(Pearce's algorithm, in C) on the subgraph searched, its states renumbered. The
+obligations are bit sets (64 to a word): one lookup by step id gives the obligations each
+edge takes, an OR over a state's edges those enabled there, and the fairness of every
+component is decided at once by OR and AND over its states and inner edges; a strong
+obligation that fails removes its enabled states from the components it fails in, and
+those are split again, all of them in one pass. The paths of the lasso are found by
+breadth-first searches a layer at a time, as the list-based search would find them.
 
 The verdicts are those of :func:`mscheck.engine.liveness.find_lasso` and
 :func:`~mscheck.engine.liveness.find_livelock`; the lasso shown may be another one.
@@ -20,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mscheck.engine.liveness import Lasso, Obligation, _bfs_path, _cycle_through
+from mscheck.engine.liveness import Lasso, Obligation, _cycle_through
 
 __all__ = ["ArrayGraph", "fair_core", "find_lasso_arrays", "find_livelock_arrays"]
 
@@ -73,18 +76,6 @@ class _Succ:
         return self.g.n
 
 
-def _scc_labels(g: ArrayGraph, src: np.ndarray, emask: np.ndarray) -> np.ndarray:
-    """SCC label of every state in the subgraph of the edges in ``emask``."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n = g.n
-    s, d = src[emask], g.dst[emask]
-    m = csr_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n, n))
-    _, labels = connected_components(m, directed=True, connection="strong")
-    return labels
-
-
 def _sid_mask(g: ArrayGraph, ids) -> np.ndarray:
     """Which edges take one of the steps ``ids`` (a lookup by step id, not a search)."""
     top = int(g.sid.max()) + 1 if len(g.sid) else 0
@@ -95,70 +86,181 @@ def _sid_mask(g: ArrayGraph, ids) -> np.ndarray:
     return table[g.sid]
 
 
-def _ob_masks(g: ArrayGraph, obligations: Sequence[Obligation]) -> list[np.ndarray]:
-    """Per obligation, which edges take one of its steps."""
-    return [_sid_mask(g, ob.steps) for ob in obligations]
+def _bits_dtype(k: int) -> np.dtype:
+    return np.dtype(np.uint8 if k <= 8 else np.uint16 if k <= 16 else
+                    np.uint32 if k <= 32 else np.uint64)
 
 
-def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray,
+class _Obligations:
+    """The obligations as bit sets, in words of up to 64 (bit ``j`` of word ``w`` is
+    obligation ``64 w + j``): per edge, those whose steps it takes (``edge``, one gather from
+    a table by step id); per state, those enabled there (``enabled``: the OR over its
+    edges); per word, the weak ones and the strong ones. Made once per graph and list of
+    obligations."""
+
+    def __init__(self, g: ArrayGraph, obligations: Sequence[Obligation]):
+        self.k = len(obligations)
+        top = int(g.sid.max()) + 1 if len(g.sid) else 0
+        self.edge, self.enabled, self.weak, self.strong, self.base = [], [], [], [], []
+        for base in range(0, self.k, 64):
+            group = obligations[base:base + 64]
+            dtype = _bits_dtype(len(group))
+            table = np.zeros(max(top, 1), dtype=dtype)
+            weak = strong = 0
+            for j, ob in enumerate(group):
+                for i in ob.steps:
+                    if 0 <= i < top:
+                        table[i] |= dtype.type(1 << j)
+                if ob.strength == "weak":
+                    weak |= 1 << j
+                else:
+                    strong |= 1 << j
+            bits = table[g.sid]
+            self.edge.append(bits)
+            self.enabled.append(_row_or(g.indptr, bits))
+            self.weak.append(dtype.type(weak))
+            self.strong.append(dtype.type(strong))
+            self.base.append(base)
+        self.is_strong = np.array([ob.strength == "strong" for ob in obligations] + [False])
+
+    @staticmethod
+    def of(g: ArrayGraph, obligations: Sequence[Obligation]) -> "_Obligations":
+        cache = g.__dict__.setdefault("_obligations", {})
+        key = tuple(obligations)
+        got = cache.get(key)
+        if got is None:
+            got = cache[key] = _Obligations(g, obligations)
+        return got
+
+    def has(self, bits: list[np.ndarray], k: int) -> np.ndarray:
+        """Where obligation ``k`` is in the bit sets ``bits`` (one array per word)."""
+        w, j = divmod(k, 64)
+        x = bits[w]
+        return (x >> x.dtype.type(j)) & x.dtype.type(1) != 0
+
+
+def _row_or(indptr: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Per row of ``indptr``: the OR of ``bits`` over its entries (0 for an empty row)."""
+    out = np.zeros(len(indptr) - 1, dtype=bits.dtype)
+    rows = np.flatnonzero(indptr[1:] > indptr[:-1])
+    if len(rows):
+        out[rows] = np.bitwise_or.reduceat(bits, indptr[rows])
+    return out
+
+
+def _lowest_bit(x: np.ndarray) -> np.ndarray:
+    """The index of the lowest set bit of each (unsigned) value; -1 for 0."""
+    x = x.astype(np.uint64)
+    low = x & (~x + np.uint64(1))
+    return np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1  # low = 2 ** (e - 1)
+
+
+class _Sub:
+    """The subgraph of the states ``nodes`` (a boolean mask) and the edges ``emask`` (each
+    with both ends in ``nodes``), its states renumbered ``0..len(idx)-1`` in their order:
+    ``idx`` the states, ``indptr``/``dst`` its rows, ``epos`` the position of each of its
+    edges in the graph."""
+
+    def __init__(self, g: ArrayGraph, nodes: np.ndarray, emask: np.ndarray):
+        self.idx = idx = np.flatnonzero(nodes)
+        self.epos = epos = np.flatnonzero(emask)
+        self.n = nn = len(idx)
+        it = np.int32 if max(nn, len(epos)) < 1 << 31 else np.int64
+        new = np.full(g.n, -1, dtype=it)
+        new[idx] = np.arange(nn, dtype=it)
+        self.dst = new[g.dst[epos]]
+        # the other states have no edge of ``emask``: a row starts where the edges of ``emask``
+        # before its state's first edge end
+        self.indptr = np.append(np.searchsorted(epos, g.indptr[idx]), len(epos)).astype(it)
+
+    def src(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n, dtype=self.dst.dtype), np.diff(self.indptr))
+
+    def scc_labels(self) -> tuple[int, np.ndarray]:
+        """(number of components, the component of each state) by SciPy's strong
+        ``connected_components`` on the rows in canonical order (targets sorted, repeated
+        edges merged), as it numbers them for the graph of all states with only these edges
+        (states outside make components of their own, which do not change the order of the
+        others)."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        # (copies: sum_duplicates sorts them in place)
+        m = csr_matrix((np.ones(len(self.dst)), self.dst.copy(), self.indptr.copy()),
+                       shape=(self.n, self.n))
+        m.sum_duplicates()
+        ncomp, labels = connected_components(m, directed=True, connection="strong")
+        return ncomp, labels
+
+
+def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
               obligations: Sequence[Obligation], stutter: bool = True,
-              src: np.ndarray | None = None, ob_edges: list | None = None):
+              src: np.ndarray | None = None):
     """The states of one fair SCC inside ``nodes`` (a boolean mask over states), cycles made
-    of the edges in ``edges`` (a boolean mask over edges; the whole graph says what is
-    enabled), or None."""
+    of the edges in ``edges`` (a boolean mask over edges, None for all; the whole graph says
+    what is enabled), or None.
+
+    With ``stutter``, the lowest state of ``nodes`` with no step at all (it stutters for
+    ever) is taken first; else, of the fair SCCs, the one with the lowest SciPy label (as
+    for the graph of all states and only the edges inside ``nodes``)."""
     src = g.src() if src is None else src
-    ob_edges = _ob_masks(g, obligations) if ob_edges is None else ob_edges
     n = g.n
-    out_full = np.diff(g.indptr)
-    # per obligation, the states where one of its steps is enabled
-    enabled = []
-    for em in ob_edges:
-        en = np.zeros(n, dtype=bool)
-        en[src[em]] = True
-        enabled.append(en)
-    nodes = nodes.copy()
+    if stutter:  # a state with no step at all stutters for ever: a fair cycle of its own
+        terminal = np.flatnonzero(nodes & (g.indptr[1:] == g.indptr[:-1]))
+        if len(terminal):
+            core = np.zeros(n, dtype=bool)
+            core[terminal[0]] = True
+            return core
+    obs = _Obligations.of(g, obligations)
+    k = obs.k
     while nodes.any():
-        emask = edges & nodes[src] & nodes[g.dst]
-        labels = _scc_labels(g, src, emask)
-        labels = np.where(nodes, labels, -1)
-        ncomp = int(labels.max()) + 1
-        members = labels >= 0
-        size = np.bincount(labels[members], minlength=ncomp)
-        inner = emask & (labels[src] == labels[g.dst])
-        has_edge = np.bincount(labels[src[inner]], minlength=ncomp) > 0
-        # a state with no step at all stutters for ever: a fair cycle of its own
-        if stutter:
-            terminal = members & (out_full == 0)
-            if terminal.any():
-                v = int(np.flatnonzero(terminal)[0])
-                core = np.zeros(n, dtype=bool)
-                core[v] = True
-                return core
-        cyclic = has_edge  # a component with an inner edge has a cycle
-        first_fail = np.full(ncomp, len(obligations), dtype=np.int64)
-        for k, (ob, em) in enumerate(zip(obligations, ob_edges)):
-            taken = np.bincount(labels[src[inner & em]], minlength=ncomp) > 0
-            en_count = np.bincount(labels[members & enabled[k]], minlength=ncomp)
-            if ob.strength == "weak":
-                fails = ~taken & (en_count == size)
-            else:
-                fails = ~taken & (en_count > 0)
-            first_fail = np.where((first_fail == len(obligations)) & fails, k, first_fail)
-        fair = cyclic & (first_fail == len(obligations))
+        emask = nodes[src] & nodes[g.dst]
+        if edges is not None:
+            emask &= edges
+        sub = _Sub(g, nodes, emask)
+        del emask
+        ncomp, labels = sub.scc_labels()
+        ssrc = sub.src()
+        inner = np.flatnonzero(labels[ssrc] == labels[sub.dst])
+        cyclic = np.zeros(ncomp, dtype=bool)  # a component with an inner edge has a cycle
+        cyclic[labels[ssrc[inner]]] = True
+        del ssrc
+        first_fail = np.full(ncomp, k, dtype=np.int64)
+        for w, base in enumerate(obs.base):
+            # per component: the obligations taken on an inner edge, enabled in every state,
+            # enabled in some state
+            bits = np.zeros(len(sub.dst), dtype=obs.edge[w].dtype)
+            bits[inner] = obs.edge[w][sub.epos[inner]]
+            taken = np.zeros(ncomp, dtype=bits.dtype)
+            np.bitwise_or.at(taken, labels, _row_or(sub.indptr, bits))
+            del bits
+            en = obs.enabled[w][sub.idx]
+            every = np.full(ncomp, ~en.dtype.type(0), dtype=en.dtype)
+            np.bitwise_and.at(every, labels, en)
+            some = np.zeros(ncomp, dtype=en.dtype)
+            np.bitwise_or.at(some, labels, en)
+            fails = ~taken & ((every & obs.weak[w]) | (some & obs.strong[w]))
+            low = _lowest_bit(fails)
+            first_fail = np.where((first_fail == k) & (low >= 0), base + low, first_fail)
+        fair = cyclic & (first_fail == k)
         if fair.any():
             c = int(np.flatnonzero(fair)[0])
-            return labels == c
+            core = np.zeros(n, dtype=bool)
+            core[sub.idx[labels == c]] = True
+            return core
         # refine: in each cyclic component whose first failing obligation is strong, drop
         # the states where that obligation is enabled; split what is left again
-        nxt = np.zeros(n, dtype=bool)
-        for k, ob in enumerate(obligations):
-            if ob.strength != "strong":
-                continue
-            comps = np.flatnonzero(cyclic & (first_fail == k))
-            if len(comps):
-                inside = np.isin(labels, comps)
-                nxt |= inside & ~enabled[k]
-        nodes = nxt
+        ff = first_fail[labels]
+        keep = np.flatnonzero(cyclic[labels] & obs.is_strong[ff])
+        ff = ff[keep]
+        drop = np.zeros(len(keep), dtype=bool)
+        for w, base in enumerate(obs.base):
+            mine = np.flatnonzero((ff >= base) & (ff < base + 64))
+            if len(mine):
+                x = obs.enabled[w][sub.idx[keep[mine]]].astype(np.uint64)
+                drop[mine] = (x >> (ff[mine] - base).astype(np.uint64)) & np.uint64(1) != 0
+        nodes = np.zeros(n, dtype=bool)
+        nodes[sub.idx[keep[~drop]]] = True
     return None
 
 
@@ -168,6 +270,7 @@ def _spread(indptr: np.ndarray, nbr: np.ndarray, starts: np.ndarray,
     ``indptr``/``nbr`` (a breadth-first closure, a frontier at a time)."""
     seen = starts & within
     frontier = np.flatnonzero(seen)
+    last = None  # per state, where it last stood in the states just met (to drop repeats)
     while len(frontier):
         a, b = indptr[frontier], indptr[frontier + 1]
         cnt = b - a
@@ -176,7 +279,12 @@ def _spread(indptr: np.ndarray, nbr: np.ndarray, starts: np.ndarray,
             break
         pos = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
         w = nbr[pos]
-        w = np.unique(w[within[w] & ~seen[w]])
+        w = w[within[w] & ~seen[w]]
+        if last is None:
+            last = np.empty(len(seen), dtype=np.int64)
+        at = np.arange(len(w))
+        last[w] = at  # of equal states one writes last: that one is kept
+        w = w[last[w] == at]
         seen[w] = True
         frontier = w
     return seen
@@ -192,10 +300,15 @@ def _reach_back(g: ArrayGraph, targets: np.ndarray, within: np.ndarray) -> np.nd
     states of ``within``."""
     from scipy.sparse import csr_matrix
 
-    n = g.n
-    fwd = csr_matrix((np.ones(len(g.dst), dtype=np.int8), g.dst, g.indptr), shape=(n, n))
+    src = g.src()
+    sub = _Sub(g, within, within[src] & within[g.dst])
+    fwd = csr_matrix((np.ones(len(sub.dst), dtype=np.int8), sub.dst, sub.indptr),
+                     shape=(sub.n, sub.n))
     rev = fwd.T.tocsr()  # a counting sort by target, in C
-    return _spread(rev.indptr, rev.indices, targets, within)
+    seen = _spread(rev.indptr, rev.indices, targets[sub.idx], np.ones(sub.n, dtype=bool))
+    out = np.zeros(g.n, dtype=bool)
+    out[sub.idx[seen]] = True
+    return out
 
 
 def _path_from_initial(g: ArrayGraph, v: int) -> list[tuple[int, int | None]]:
@@ -218,6 +331,64 @@ def _nearest(g: ArrayGraph, starts: np.ndarray) -> int:
     return int(idx[np.lexsort((idx, g.depth[idx]))[0]])
 
 
+def _bfs_path(g: ArrayGraph, edges: np.ndarray | None, src: int, targets: np.ndarray,
+              within: np.ndarray) -> list[tuple[int, int | None]]:
+    """The path :func:`mscheck.engine.liveness._bfs_path` finds from ``src`` to a state of
+    ``targets`` through states of ``within`` (masks over the states), along the edges in
+    ``edges`` (None for all): its breadth-first search a layer at a time, each layer in the
+    order that search queues it (by the edges of the layer before, in order, each state
+    where it is first met), up to the first state of ``targets`` met."""
+    if targets[src]:
+        return [(src, None)]
+    indptr, dst = g.indptr, g.dst
+    seen = np.zeros(g.n, dtype=bool)
+    seen[src] = True
+    frontier = np.array([src], dtype=np.int64)
+    layers = []  # per layer: its states and the edge each was first met on
+    while len(frontier):
+        a = indptr[frontier]
+        cnt = indptr[frontier + 1] - a
+        total = int(cnt.sum())
+        if not total:
+            break
+        pos = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
+        if edges is not None:
+            pos = pos[edges[pos]]
+        w = dst[pos]
+        ok = within[w] & ~seen[w]
+        pos, w = pos[ok], w[ok]
+        if len(w):
+            first = np.unique(w, return_index=True)[1]
+            first.sort()
+            pos, w = pos[first], w[first]
+        layers.append((w, pos))
+        hit = np.flatnonzero(targets[w])
+        if len(hit):
+            out = []
+            x, e = int(w[hit[0]]), int(pos[hit[0]])
+            for depth in range(len(layers) - 1, -1, -1):
+                if depth < len(layers) - 1:
+                    ws, ps = layers[depth]
+                    e = int(ps[int(np.flatnonzero(ws == x)[0])])
+                out.append((x, int(g.sid[e])))
+                x = int(np.searchsorted(indptr, e, side="right")) - 1  # the edge's source
+            out.append((src, None))
+            return list(reversed(out))
+        seen[w] = True
+        frontier = w
+    raise AssertionError("target not reachable inside the region")
+
+
+class _In:
+    """``v in _In(mask)``: whether state ``v`` is in a boolean mask."""
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+
+    def __contains__(self, v) -> bool:
+        return bool(self.mask[v])
+
+
 def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
                       obligations: Sequence[Obligation]) -> Lasso | None:
     """A fair behaviour that reaches a P-and-not-Q state and never reaches Q afterwards
@@ -228,19 +399,16 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
         return None
     region = _reach(g, starts, not_q)
     src = g.src()
-    core = fair_core(g, region, np.ones(len(g.dst), dtype=bool), obligations, True, src)
+    core = fair_core(g, region, None, obligations, True, src)
     if core is None:
         return None
     # the nearest start from which the fair core is reachable without passing Q
     start = _nearest(g, starts & _reach_back(g, core, region))
     prefix = _path_from_initial(g, start)
-    succ = g.succ()
-    region_set = set(np.flatnonzero(region).tolist())
-    core_set = set(np.flatnonzero(core).tolist())
-    to_core = _bfs_path(succ, start, core_set, region_set)
+    to_core = _bfs_path(g, None, start, core, region)
     prefix += to_core[1:]
     entry = prefix[-1][0]
-    cycle = _fair_cycle(g, None, src, entry, core, core_set, obligations)
+    cycle = _fair_cycle(g, None, src, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 
@@ -254,12 +422,11 @@ def find_livelock_arrays(g: ArrayGraph, progress: frozenset[int],
         return None
     entry = _nearest(g, core)
     prefix = _path_from_initial(g, entry)
-    core_set = set(np.flatnonzero(core).tolist())
-    cycle = _fair_cycle(g, quiet, g.src(), entry, core, core_set, obligations)
+    cycle = _fair_cycle(g, quiet, g.src(), entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 
-def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray, core_set: set,
+def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray,
                 obligations) -> list[tuple[int, int | None]]:
     """As :func:`mscheck.engine.liveness._fair_cycle`: a cycle from ``entry`` through the
     core and back that takes, for each obligation, the first of its edges inside the core,
@@ -271,14 +438,21 @@ def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray, core_se
     inside = core[src] & core[g.dst]
     if edges is not None:
         inside &= edges
+    inside = np.flatnonzero(inside)
+    obs = _Obligations.of(g, obligations)
+    bits = [x[inside] for x in obs.edge]
     needed, visit = [], []
-    for ob, em in zip(obligations, _ob_masks(g, obligations)):
-        hit = np.flatnonzero(inside & em)
+    for k, ob in enumerate(obligations):
+        hit = np.flatnonzero(obs.has(bits, k))
         if len(hit):
-            e = int(hit[0])
+            e = int(inside[hit[0]])
             needed.append((int(src[e]), int(g.dst[e]), int(g.sid[e])))
         elif ob.strength == "weak":  # the core is fair: some state has it disabled
-            enabled = np.zeros(g.n, dtype=bool)
-            enabled[src[em]] = True
-            visit.append(int(np.flatnonzero(core & ~enabled)[0]))
-    return _cycle_through(succ, entry, needed, visit, core_set)
+            visit.append(int(np.flatnonzero(core & ~obs.has(obs.enabled, k))[0]))
+
+    def path(a: int, b: int) -> list[tuple[int, int | None]]:
+        target = np.zeros(g.n, dtype=bool)
+        target[b] = True
+        return _bfs_path(g, edges, a, target, core)
+
+    return _cycle_through(succ, entry, needed, visit, _In(core), path)

@@ -287,10 +287,14 @@ def _fair_cycle(succ, entry: int, core: set[int], obligations,
 
 
 def _cycle_through(succ, entry: int, needed: list[tuple[int, int, int]], visit: list[int],
-                   core: set[int]) -> list[tuple[int, int | None]]:
+                   core, path=None) -> list[tuple[int, int | None]]:
     """A cycle from ``entry`` back to it inside ``core`` that takes each edge
     ``(v, w, sid)`` of ``needed`` and passes each state of ``visit`` (any edge from
-    ``entry`` when there is nothing to take)."""
+    ``entry`` when there is nothing to take). ``path(a, b)`` finds the way from ``a`` to
+    ``b`` inside the core (by default :func:`_bfs_path` on ``succ``)."""
+    if path is None:
+        def path(a: int, b: int):
+            return _bfs_path(succ, a, {b}, core)
     if not needed and all(v == entry for v in visit):
         w, sid = next((w, sid) for w, sid in succ[entry] if w in core)
         needed = [(entry, w, sid)]
@@ -298,13 +302,13 @@ def _cycle_through(succ, entry: int, needed: list[tuple[int, int, int]], visit: 
     cur = entry
     for v, w, sid in needed:
         if cur != v:
-            cycle += _bfs_path(succ, cur, {v}, core)[1:]
+            cycle += path(cur, v)[1:]
         cycle.append((w, sid))
         cur = w
     for v in visit:
         if cur != v:
-            cycle += _bfs_path(succ, cur, {v}, core)[1:]
+            cycle += path(cur, v)[1:]
             cur = v
     if cur != entry:
-        cycle += _bfs_path(succ, cur, {entry}, core)[1:]
+        cycle += path(cur, entry)[1:]
     return cycle
