@@ -53,6 +53,18 @@ class ArrayGraph:
                                            np.diff(self.indptr))
         return cached
 
+    def degree(self) -> np.ndarray:
+        """The number of edges of every state (computed once)."""
+        cached = getattr(self, "_degree", None)
+        if cached is None:
+            cached = self._degree = np.diff(self.indptr)
+        return cached
+
+    def at_source(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (over the states) at the source of every edge: ``mask[src()]``, made by
+        repeating each state's value over its edges."""
+        return np.repeat(mask, self.degree())
+
     def succ(self, edge_mask: np.ndarray | None = None) -> "_Succ":
         return _Succ(self, edge_mask)
 
@@ -194,8 +206,7 @@ class _Sub:
 
 
 def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
-              obligations: Sequence[Obligation], stutter: bool = True,
-              src: np.ndarray | None = None):
+              obligations: Sequence[Obligation], stutter: bool = True):
     """The states of one fair SCC inside ``nodes`` (a boolean mask over states), cycles made
     of the edges in ``edges`` (a boolean mask over edges, None for all; the whole graph says
     what is enabled), or None.
@@ -203,7 +214,6 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
     With ``stutter``, the lowest state of ``nodes`` with no step at all (it stutters for
     ever) is taken first; else, of the fair SCCs, the one with the lowest SciPy label (as
     for the graph of all states and only the edges inside ``nodes``)."""
-    src = g.src() if src is None else src
     n = g.n
     if stutter:  # a state with no step at all stutters for ever: a fair cycle of its own
         terminal = np.flatnonzero(nodes & (g.indptr[1:] == g.indptr[:-1]))
@@ -214,7 +224,8 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
     obs = _Obligations.of(g, obligations)
     k = obs.k
     while nodes.any():
-        emask = nodes[src] & nodes[g.dst]
+        emask = g.at_source(nodes)
+        emask &= nodes[g.dst]
         if edges is not None:
             emask &= edges
         sub = _Sub(g, nodes, emask)
@@ -300,8 +311,10 @@ def _reach_back(g: ArrayGraph, targets: np.ndarray, within: np.ndarray) -> np.nd
     states of ``within``."""
     from scipy.sparse import csr_matrix
 
-    src = g.src()
-    sub = _Sub(g, within, within[src] & within[g.dst])
+    emask = g.at_source(within)
+    emask &= within[g.dst]
+    sub = _Sub(g, within, emask)
+    del emask
     fwd = csr_matrix((np.ones(len(sub.dst), dtype=np.int8), sub.dst, sub.indptr),
                      shape=(sub.n, sub.n))
     rev = fwd.T.tocsr()  # a counting sort by target, in C
@@ -398,8 +411,7 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
     if not starts.any():
         return None
     region = _reach(g, starts, not_q)
-    src = g.src()
-    core = fair_core(g, region, None, obligations, True, src)
+    core = fair_core(g, region, None, obligations, True)
     if core is None:
         return None
     # the nearest start from which the fair core is reachable without passing Q
@@ -408,7 +420,7 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
     to_core = _bfs_path(g, None, start, core, region)
     prefix += to_core[1:]
     entry = prefix[-1][0]
-    cycle = _fair_cycle(g, None, src, entry, core, obligations)
+    cycle = _fair_cycle(g, None, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 
@@ -422,11 +434,11 @@ def find_livelock_arrays(g: ArrayGraph, progress: frozenset[int],
         return None
     entry = _nearest(g, core)
     prefix = _path_from_initial(g, entry)
-    cycle = _fair_cycle(g, quiet, g.src(), entry, core, obligations)
+    cycle = _fair_cycle(g, quiet, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
 
 
-def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray,
+def _fair_cycle(g: ArrayGraph, edges, entry: int, core: np.ndarray,
                 obligations) -> list[tuple[int, int | None]]:
     """As :func:`mscheck.engine.liveness._fair_cycle`: a cycle from ``entry`` through the
     core and back that takes, for each obligation, the first of its edges inside the core,
@@ -435,7 +447,8 @@ def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray,
     succ = g.succ(edges)
     if not succ[entry]:
         return []
-    inside = core[src] & core[g.dst]
+    inside = g.at_source(core)
+    inside &= core[g.dst]
     if edges is not None:
         inside &= edges
     inside = np.flatnonzero(inside)
@@ -446,7 +459,8 @@ def _fair_cycle(g: ArrayGraph, edges, src, entry: int, core: np.ndarray,
         hit = np.flatnonzero(obs.has(bits, k))
         if len(hit):
             e = int(inside[hit[0]])
-            needed.append((int(src[e]), int(g.dst[e]), int(g.sid[e])))
+            source = int(np.searchsorted(g.indptr, e, side="right")) - 1
+            needed.append((source, int(g.dst[e]), int(g.sid[e])))
         elif ob.strength == "weak":  # the core is fair: some state has it disabled
             visit.append(int(np.flatnonzero(core & ~obs.has(obs.enabled, k))[0]))
 

@@ -30,6 +30,8 @@ from mscheck.engine.vector import (_Budget, _good, _hash, _leaves, _test_ok, pla
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
 
 _U64 = np.uint64
+EDGES_AT_ONCE = 1 << 20  # the step ids of about this many edges are written at once
+STATES_AT_ONCE = 1 << 17  # the edges of this many states are counted at once
 
 
 class GraphTooWide(Exception):
@@ -130,25 +132,39 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     sizes = np.array([len(lv) for lv in levels], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)))  # where each level starts, then n
     idx = np.int32 if n < 1 << 31 else np.int64
-    depth = np.repeat(np.arange(len(levels), dtype=np.int64), sizes)
+    depth = np.repeat(np.arange(len(levels), dtype=idx), sizes)
 
-    # per table, the rows of every state; then every edge written in place (CSR by source)
-    looked = []
+    def looked(a: int, b: int) -> list:
+        """Per table, the rows of the states ``a..b-1`` and their numbers of steps (looked
+        up a run of states at a time, so the working arrays stay small)."""
+        out = []
+        for vt in vtables:
+            pos = vt.lookup(vt.fold.keys([bfs[a:b]]))
+            out.append((vt, pos, vt.count[pos]))
+        return out
+
+    # the number of edges of every state; then every edge written in place (CSR by source)
     total = np.zeros(n, dtype=np.int64)
-    for vt in vtables:
-        pos = vt.lookup(vt.fold.keys([bfs]))
-        if vt.error[pos].any():
-            raise GraphTooWide("a step raises an error")
-        cnt = vt.count[pos]
-        total += cnt
-        looked.append((vt, pos, cnt))
-    indptr = np.concatenate(([0], np.cumsum(total))).astype(np.int64)
+    for a in range(0, n, STATES_AT_ONCE):
+        for vt, pos, cnt in looked(a, a + STATES_AT_ONCE):
+            if vt.error[pos].any():
+                raise GraphTooWide("a step raises an error")
+            total[a:a + len(cnt)] += cnt
+    indptr = np.empty(n + 1, dtype=np.int64)
+    indptr[0] = 0
+    np.cumsum(total, out=indptr[1:])
     m = int(indptr[-1])
-    sid = np.empty(m, dtype=np.int32)
     steps: dict = {}
     labels = _Labels(pm, steps)
-    for vt, _cnt, at, di in placed(looked, indptr[:-1].copy()):
-        sid[at] = _row_labels(vt, labels)[di]
+    row_labels = {id(vt): _row_labels(vt, labels) for vt in vtables}
+    top = max((int(x.max()) for x in row_labels.values() if len(x)), default=0)
+    sid = np.empty(m, dtype=np.int16 if top < 1 << 15 else np.int32)
+    a = 0
+    while a < n:  # a run of states at a time
+        b = max(a + 1, int(np.searchsorted(indptr, indptr[a] + EDGES_AT_ONCE, "right")) - 1)
+        for vt, _cnt, at, di in placed(looked(a, b), indptr[a:b].copy()):
+            sid[at] = row_labels[id(vt)][di]
+        a = b
 
     recorded = kept.get("dst")
     first = len(levels)  # the first level whose edges' targets were recorded
@@ -161,9 +177,8 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
         # their targets lie in the levels up to ``first`` (the next one for the last level)
         hi = int(starts[min(first + 1, len(levels))])
         index = _IndexMap(bfs[:hi]).find
-        head = [(vt, pos[:lo], cnt[:lo]) for vt, pos, cnt in looked]
         front = np.empty(int(indptr[lo]), dtype=idx)
-        for vt, cnt, at, di in placed(head, indptr[:lo].copy()):
+        for vt, cnt, at, di in placed(looked(0, lo), indptr[:lo].copy()):
             target = np.repeat(bfs[:lo], cnt)
             if vt.deltas[0] is not None:
                 target ^= vt.deltas[0][di]
@@ -175,16 +190,16 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
         dst = recorded.astype(idx, copy=False)
     # a breadth-first parent: the last edge (in edge order) from the level before; an edge
     # from level d ends in level d + 1 exactly when its target comes after level d
-    src = np.repeat(np.arange(n, dtype=idx), total)
-    parent = np.full(n, -1, dtype=np.int64)
+    parent = np.full(n, -1, dtype=idx)
     for d in range(len(levels) - 1):
-        a, b = int(indptr[starts[d]]), int(indptr[starts[d + 1]])
-        down = np.flatnonzero(dst[a:b] >= starts[d + 1]) + a
-        parent[dst[down]] = src[down]
+        a, b = int(starts[d]), int(starts[d + 1])
+        out = dst[indptr[a]:indptr[b]]
+        down = np.flatnonzero(out >= b)
+        if len(down):
+            src = np.repeat(np.arange(a, b, dtype=idx), total[a:b])
+            parent[out[down]] = src[down]
     initial = np.arange(sizes[0] if len(levels) else 0, dtype=np.int64)
-    g = ArrayGraph(indptr, dst, sid, initial, parent, depth)
-    g._src = src
-    return g, bfs, steps.get("ids", {})
+    return ArrayGraph(indptr, dst, sid, initial, parent, depth), bfs, steps.get("ids", {})
 
 
 def _row_labels(vt, labels: _Labels) -> np.ndarray:

@@ -789,11 +789,35 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     stop = False
 
     scratch = _Scratch()
-    # with ``keep``: the number (breadth-first index) of every successor's state, a list of
-    # arrays, one per chunk, in the order of the edges (by source, table by table), from
-    # level ``dst_level`` on (the levels the packed loop expanded have none)
-    dst_parts: list[np.ndarray] | None = None if keep is None else []
-    dst_level = 0
+    # with ``keep``: the number (breadth-first index) of every successor's state, in the
+    # order of the edges (by source, table by table): ``targets[:n_targets]``, an array
+    # grown in place (``resize``: no copy once it is large)
+    targets = None if keep is None else np.empty(1 << 20, dtype=np.int32)
+    n_targets = 0
+
+    def unique_successors(succ: list[np.ndarray], n_before: int):
+        """The positions of the first occurrences of the successors ``succ`` and which of
+        them are new (now visited); with ``keep``, the number of every successor is
+        recorded, the new ones numbered from ``n_before`` in their order."""
+        nonlocal targets, n_targets
+        m = len(succ[0])
+        rep = None if targets is None else np.empty(m, dtype=np.int32 if m < 1 << 31
+                                                    else np.int64)
+        cand = np.flatnonzero(_first_occurrence(succ, scratch, rep))
+        new = visited.add([x[cand] for x in succ])
+        if rep is not None:  # the number of each successor: that of its first occurrence
+            ids = visited.number(new, n_before)
+            num = np.empty(m, dtype=ids.dtype)
+            num[cand] = ids
+            del ids
+            if num.dtype != targets.dtype:  # numbers past int32 from here on
+                targets = targets.astype(num.dtype)
+            if n_targets + m > len(targets):
+                targets.resize(max(2 * len(targets), n_targets + m), refcheck=False)
+            np.take(num, rep, out=targets[n_targets:n_targets + m], mode="clip")
+            n_targets += m
+        return cand, new
+
     if handoff is None:
         init: list[int] = []
         seen: set[int] = set()
@@ -805,9 +829,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 init.append(s)
         transitions = len(initial)
         frontier = layout.from_ints(init)  # the current level, one uint64 array per word
-        visited = _Visited(layout, numbered=dst_parts is not None)
+        visited = _Visited(layout, numbered=targets is not None)
         new = visited.add(frontier)
-        if dst_parts is not None:
+        if targets is not None:
             visited.number(new, 0)
         n_visited = len(init)
         levels: list[list[np.ndarray]] = []
@@ -822,7 +846,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         frontier = layout.from_ints(handoff.frontier)
         n_visited = len(handoff.visited)
         capacity = 1 << max(10, int(n_visited / _Visited.MAX_LOAD).bit_length())
-        if dst_parts is None:
+        if targets is None:
             visited = _Visited(layout, capacity=capacity)
             visited.add(layout.from_ints(list(handoff.visited)))
         else:  # the visited states numbered in breadth-first order: the levels, the frontier
@@ -832,8 +856,14 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             visited.number(new, 0)
             if len(bfs_order) != n_visited or not new.all():  # pragma: no cover
                 raise AssertionError("the packed loop's levels are not its visited states")
-            dst_level = len(handoff.levels)
             del bfs_order
+            # the targets of the edges of the levels the packed loop expanded (all visited)
+            for lv in levels:
+                for a in range(0, len(lv[0]), chunk):
+                    succ = successors(vtables, layout.load(lv, a, a + chunk), W)[3]
+                    if len(succ[0]) and unique_successors(succ, n_visited)[1].any():
+                        raise AssertionError("a successor of the packed loop's levels was "
+                                             "not visited")  # pragma: no cover
         handoff.visited = None
 
     def first_violation(leaves, states: list[np.ndarray]):
@@ -865,17 +895,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         # the first occurrence of each successor, kept when it is not visited yet (it is
         # added to the visited states at once); positions in discovery order
         if len(succ[0]):
-            rep = None if dst_parts is None else np.empty(
-                len(succ[0]), dtype=np.int32 if len(succ[0]) < 1 << 31 else np.int64)
-            cand = np.flatnonzero(_first_occurrence(succ, scratch, rep))
-            new = visited.add([x[cand] for x in succ])
+            cand, new = unique_successors(succ, n_before)
             pos_sorted = cand[new]
-            if rep is not None:  # the number of each successor: that of its first occurrence
-                ids = visited.number(new, n_before)
-                num = np.empty(len(rep), dtype=ids.dtype)
-                num[cand] = ids
-                dst_parts.append(num[rep])
-                del ids, num, rep
             del cand, new
         else:
             pos_sorted = np.empty(0, dtype=np.intp)
@@ -989,9 +1010,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         report_unreachable(reach, inv_spans, violations, found)
     if keep is not None:
         keep.update(levels=levels, layout=layout, vtables=vtables)
-        if complete:  # every level expanded: the edges of all levels from dst_level
-            keep.update(dst=np.concatenate(dst_parts) if dst_parts else
-                        np.empty(0, dtype=np.int32), dst_level=dst_level)
+        if complete:  # every level expanded: the targets of all edges
+            targets.resize(n_targets, refcheck=False)
+            keep.update(dst=targets, dst_level=0)
     if pair is not None and found:
         # the child filled the table entries of the states it expanded; a trace walks back
         # through the entries, so this process fills those of the levels a trace crosses

@@ -28,6 +28,7 @@ def _graphs(pm: PackedModel, **kwargs):
     r = vector_search(pm, keep_going=True, check_deadlock=False, properties=[], keep=kept,
                       **kwargs)
     assert r.complete and "dst" in kept
+    kept["packed_levels"] = r.packed_levels
     recorded = build_graph(pm, kept)
     looked_up = build_graph(pm, {k: v for k, v in kept.items() if k != "dst"})
     return kept, recorded, looked_up
@@ -60,12 +61,21 @@ def test_recorded_targets_make_the_same_graph(rel, consts, small):
 
 def test_hand_over_from_the_packed_loop():
     # philosophers N = 8: levels of 1, 8, 36, 112, 266, ... states; from the level of 266
-    # states (the first of SMALL_LEVEL or more) the vector engine expands and records
+    # states (the first of SMALL_LEVEL or more) the vector engine expands, and it records
+    # the targets of the levels before too
     kept, recorded, looked_up = _graphs(_model("specs/classic/philosophers.ms", {"N": "8"}),
                                         small=SMALL_LEVEL)
-    assert kept["dst_level"] == 4
-    assert 0 < len(kept["dst"]) < len(recorded[0].dst)
+    assert kept["packed_levels"] == 4 and kept["dst_level"] == 0
+    assert len(kept["dst"]) == len(recorded[0].dst)
     _same(recorded, looked_up)
+
+
+def test_targets_of_the_first_levels_looked_up():
+    # a recording from level 4 on: the targets of the edges of levels 0-3 are looked up
+    kept, recorded, _ = _graphs(_model("specs/classic/philosophers.ms", {"N": "8"}))
+    first = int(recorded[0].indptr[1 + 8 + 36 + 112])  # the edges of the first 4 levels
+    part = dict(kept, dst=kept["dst"][first:], dst_level=4)
+    _same(build_graph(_model("specs/classic/philosophers.ms", {"N": "8"}), part), recorded)
 
 
 def test_packed_loop_alone():
