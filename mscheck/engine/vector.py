@@ -45,9 +45,9 @@ Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` o
 used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
 64) and the levels kept for traces (8 bytes per word; the top word of a wider state in the
 smallest unsigned type that holds its bits), plus the working arrays of one chunk. With
-``keep`` (for the liveness graph), each slot of the visited set also holds its state's
-breadth-first number (4 bytes while the slots fit in ``int32``), and every transition's
-target number is kept (4 bytes each while the states fit in ``int32``).
+``keep`` (for the liveness graph, states of at most 64 bits), each slot of the visited set
+also holds its state's breadth-first number (4 bytes while the slots fit in ``int32``), and
+every transition's target number is kept (4 bytes each while the states fit in ``int32``).
 """
 
 from __future__ import annotations
@@ -735,7 +735,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     With ``keep`` (a dict), the levels (``levels``: per level the stored word arrays),
     ``layout`` and the filled tables (``vtables``) are left in it, for the state graph of
-    :mod:`mscheck.engine.livegraph`.
+    :mod:`mscheck.engine.livegraph`; and, when the search is complete and the states take
+    at most 64 bits, the breadth-first number of every transition's target, transitions in
+    the order of their sources, each source's table by table (``dst``, from level
+    ``dst_level`` on: 0, or the number of levels when the packed loop did the whole search).
 
     With ``small`` > 0, the levels are expanded by the packed loop (:func:`packed_search`)
     while they have fewer than ``small`` states and there are fewer than ``SMALL_STATES``
@@ -791,8 +794,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     scratch = _Scratch()
     # with ``keep``: the number (breadth-first index) of every successor's state, in the
     # order of the edges (by source, table by table): ``targets[:n_targets]``, an array
-    # grown in place (``resize``: no copy once it is large)
-    targets = None if keep is None else np.empty(1 << 20, dtype=np.int32)
+    # grown in place (``resize``: no copy once it is large). Not for states wider than 64
+    # bits, which the liveness graph does not take.
+    targets = None if keep is None or W > 1 else np.empty(1 << 20, dtype=np.int32)
     n_targets = 0
 
     def unique_successors(succ: list[np.ndarray], n_before: int):
@@ -1010,7 +1014,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         report_unreachable(reach, inv_spans, violations, found)
     if keep is not None:
         keep.update(levels=levels, layout=layout, vtables=vtables)
-        if complete:  # every level expanded: the targets of all edges
+        if complete and targets is not None:  # every level expanded: all edges' targets
             targets.resize(n_targets, refcheck=False)
             keep.update(dst=targets, dst_level=0)
     if pair is not None and found:
