@@ -12,11 +12,13 @@ strong, and subsets of states and edges:
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mscheck.engine import liveness
-from mscheck.engine.livearray import ArrayGraph, _bfs_path, _lowest_bit, _row_or, fair_core
+from mscheck.engine.livearray import (ArrayGraph, _bfs_path, _lowest_bit, _reverse_sorted,
+                                      _row_or, fair_core)
 from mscheck.engine.liveness import Obligation
 
 
@@ -148,6 +150,21 @@ def test_bfs_path_is_the_list_search(case):
         assert got == want
 
 
+@pytest.mark.parametrize("n", [1, 5, 300, 70000, 200000])
+def test_reverse_sorted_is_the_transpose(n):
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(n)
+    m = 3 * n
+    src = np.sort(rng.integers(0, n, m)).astype(np.int32)
+    dst = rng.integers(0, n, m).astype(np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    rev = csr_matrix((np.ones(m, dtype=np.int8), dst, indptr), shape=(n, n)).T.tocsr()
+    got = _reverse_sorted(n, src, dst)
+    assert np.array_equal(got[0], rev.indptr) and np.array_equal(got[1], rev.indices)
+
+
 def test_bits():
     bits = np.array([0b0110, 0, 0b1000, 0b0001, 0], dtype=np.uint8)
     indptr = np.array([0, 2, 2, 5])  # rows of 2, 0 and 3 entries
@@ -158,7 +175,6 @@ def test_bits():
 
 # ---------------------------------------------------- lassos with real cycles, on the engine
 import mscheck  # noqa: E402
-import pytest  # noqa: E402
 from mscheck.engine.check import check_spec  # noqa: E402
 from mscheck.engine.compile import CompiledModel  # noqa: E402
 
