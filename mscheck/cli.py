@@ -7,7 +7,6 @@ Exit codes: 0 all properties hold, 1 a violation (or a smell above threshold),
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from mscheck import __version__
@@ -63,6 +62,8 @@ def _render(fmt: str, command: str, doc: dict, spec, text_fn, args) -> str:
     if fmt == "text":
         return text_fn(doc)
     if fmt == "json":
+        import json
+
         return json.dumps(doc, indent=2)
     if fmt == "mermaid":
         from mscheck.report.mermaid import trace_to_mermaid
@@ -82,6 +83,8 @@ def _render(fmt: str, command: str, doc: dict, spec, text_fn, args) -> str:
     else:
         rr = results.from_metrics(doc, spec)
     if fmt == "sarif":
+        import json
+
         from mscheck.report.sarif import to_sarif
 
         return json.dumps(to_sarif([rr]), indent=2)
@@ -132,6 +135,8 @@ def _print_diags(diags, sources, fmt: str, stream=None) -> None:
 
 
 def cmd_lint(args) -> int:
+    import json
+
     from mscheck.report.diagnostics import to_json
 
     consts = _const_overrides(args.const)
@@ -180,6 +185,8 @@ def cmd_lint(args) -> int:
 
 
 def cmd_model(args) -> int:
+    import json
+
     from mscheck.ir.formal import formal_model, relation_model
     from mscheck.report.model import render_formal, render_relations
 
@@ -205,14 +212,17 @@ def _size(text: str) -> int:
 
 
 def _progress_printer():
-    """A progress line on stderr, rewritten in place on a terminal, for runs over a second."""
-    from rich.console import Console
-
-    con = Console(stderr=True, highlight=False)
-    tty = con.is_terminal
-    state = {"last": 0.0}
+    """A progress line on stderr, rewritten in place on a terminal, for runs over a second.
+    The console is made at the first report (runs under a second never import rich here)."""
+    state = {"last": 0.0, "con": None, "tty": False}
 
     def report(p: dict) -> None:
+        if state["con"] is None:
+            from rich.console import Console
+
+            state["con"] = Console(stderr=True, highlight=False)
+            state["tty"] = state["con"].is_terminal
+        con, tty = state["con"], state["tty"]
         if not tty and p["seconds"] - state["last"] < 10:
             return
         state["last"] = p["seconds"]
@@ -226,9 +236,9 @@ def _progress_printer():
             print(msg, file=sys.stderr)
 
     def finish() -> None:
-        if tty and state["last"]:
-            con.file.write("\r\x1b[2K")
-            con.file.flush()
+        if state["tty"] and state["last"]:
+            state["con"].file.write("\r\x1b[2K")
+            state["con"].file.flush()
 
     return report, finish
 
@@ -250,7 +260,8 @@ def cmd_check(args) -> int:
                          deadlock=not args.no_deadlock, keep_going=args.keep_going,
                          properties=args.property, progress=report, engine=args.engine,
                          faults=args.faults != "none", max_faults=args.max_faults,
-                         coverage=args.coverage, fingerprints=args.fingerprints)
+                         coverage=args.coverage, fingerprints=args.fingerprints,
+                         workers=args.workers)
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""
@@ -267,6 +278,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    import json
+
     from mscheck.engine.compile import CompiledModel, Unsupported
     from mscheck.engine.simulate import simulate
     from mscheck.report.check import render_simulation
@@ -430,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="vector: numpy over whole levels of packed states; packed: the "
                        "same states in a Python loop; scalar: the general engine; auto (the "
                        "default) picks the fastest one the spec allows")
+    check.add_argument("--workers", type=int, choices=[1, 2], default=1,
+                       help="vector engine: share levels of 32,768 states or more between two "
+                       "processes (Linux; the same results; not with liveness)")
     check.add_argument("--faults", choices=["all", "none"], default=None,
                        help="explore lossy/duplicating/reordering channels and crashes (all), "
                        "or check as if no fault flag were set (none)")

@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+import builtins
+import os
+import re
+import sys
 from io import StringIO
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["render_check", "render_simulation", "sequence_chart"]
 
 _VERDICT_STYLE = {"ok": "bold green", "violation": "bold red", "inconclusive": "bold yellow"}
+_PRINTABLE = re.compile(r"[ -~]*")  # printable ASCII
+
+
+class _NotPlain(Exception):
+    """The text is not one that :class:`_PlainConsole` prints as rich would."""
+
+
+class _PlainConsole:
+    """The part of rich's ``Console.print`` the check report uses, for a console without
+    colour, markup, emoji or highlighting, where it adds nothing to the text: lines of printable
+    ASCII no longer than the width (any length with ``soft_wrap``), each followed by a newline.
+    Anything else (a table, other characters, a line rich would wrap) raises
+    :class:`_NotPlain`, and the report is printed with rich instead."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.parts: list[str] = []
+
+    def print(self, text: str = "", soft_wrap: bool = False) -> None:
+        for line in text.split("\n"):
+            if not _PRINTABLE.fullmatch(line) or (len(line) > self.width and not soft_wrap):
+                raise _NotPlain
+        self.parts.append(text + "\n")
+
+
+def _plain_possible(color: bool) -> bool:
+    """Whether rich would print the report with no colour and as plain text: not in a
+    notebook (rich displays there) nor on Windows (where a legacy console narrows it)."""
+    return (not color and sys.platform != "win32" and not hasattr(builtins, "get_ipython")
+            and not os.getenv("DATABRICKS_RUNTIME_VERSION"))
+
+
+def _styled(con, *parts: tuple[str, str | None]):
+    """A line of (text, style) parts: a rich ``Text``, or the plain text."""
+    if isinstance(con, _PlainConsole):
+        return "".join(text for text, _ in parts)
+    from rich.text import Text
+
+    line = Text()
+    for text, style in parts:
+        line.append(text, style=style)
+    return line
 
 
 def _mem(n: int | None) -> str:
@@ -22,18 +68,31 @@ def _mem(n: int | None) -> str:
 def render_check(doc: dict, source: str | None = None, color: bool = False,
                  width: int = 100) -> str:
     """Render a check result document (see mscheck.engine.check) as text."""
+    if _plain_possible(color):
+        con = _PlainConsole(width)
+        try:
+            _render_check(con, doc, source)
+        except _NotPlain:
+            pass
+        else:
+            return "".join(con.parts).rstrip("\n")
+    from rich.console import Console
+
     buf = StringIO()
     con = Console(file=buf, force_terminal=color, no_color=not color, width=width,
                   highlight=False, markup=False, emoji=False)
+    _render_check(con, doc, source)
+    return buf.getvalue().rstrip("\n")
+
+
+def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -> None:
     verdict = doc["verdict"]
-    line = Text()
-    line.append(f"{doc['system']}: ", style="bold")
-    line.append(verdict.upper(), style=_VERDICT_STYLE.get(verdict, "bold"))
+    parts = [(f"{doc['system']}: ", "bold"), (verdict.upper(), _VERDICT_STYLE.get(verdict, "bold"))]
     if verdict == "inconclusive" and doc.get("reason"):
-        line.append(f" ({doc['reason']}; no violation found in the part explored)")
+        parts.append((f" ({doc['reason']}; no violation found in the part explored)", None))
     elif verdict == "ok":
-        line.append(" (every property holds in every reachable state)")
-    con.print(line)
+        parts.append((" (every property holds in every reachable state)", None))
+    con.print(_styled(con, *parts))
 
     # fixed widths: a longer figure on one line must not move the others
     rows = [("distinct states", f"{doc['states']:,}"),
@@ -50,6 +109,10 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
 
     cov = doc.get("coverage")
     if cov:
+        if isinstance(con, _PlainConsole):
+            raise _NotPlain
+        from rich.table import Table
+
         table = Table(title="coverage", title_justify="left")
         table.add_column("step")
         table.add_column("enabled in states", justify="right")
@@ -62,10 +125,7 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
     lines = source.splitlines() if source else []
     for n, v in enumerate(doc["violations"], 1):
         con.print()
-        head = Text()
-        head.append(f"violation {n}: ", style="bold red")
-        head.append(v["message"])
-        con.print(head)
+        con.print(_styled(con, (f"violation {n}: ", "bold red"), (v["message"], None)))
         loc = v.get("location")
         if loc:
             src = lines[loc["line"] - 1].strip() if 0 < loc["line"] <= len(lines) else ""
@@ -91,7 +151,6 @@ def render_check(doc: dict, source: str | None = None, color: bool = False,
         if len(v["trace"]) > 1:
             con.print()
             con.print(sequence_chart(v["trace"]), soft_wrap=True)
-    return buf.getvalue().rstrip("\n")
 
 
 def render_simulation(doc: dict, source: str | None = None, color: bool = False) -> str:
@@ -113,7 +172,7 @@ def render_simulation(doc: dict, source: str | None = None, color: bool = False)
     return "\n".join([lines[0], head, *runs, ""] + lines[first_violation:])
 
 
-def _print_step(con: Console, item: dict) -> None:
+def _print_step(con: Console | _PlainConsole, item: dict) -> None:
     if item["actor"] is None:
         con.print(f"  {item['step']:>3}. initial state")
         for k, x in item["changes"].items():
