@@ -4,11 +4,12 @@
 filled transition tables (:mod:`mscheck.engine.vector`), numbers the states in breadth-first
 order, and writes every transition as an edge of an
 :class:`mscheck.engine.livearray.ArrayGraph` (compressed rows by source): its target and its
-step id. The search records each target's number as it meets it; the targets of the levels
-it did not expand itself (those of the packed loop it takes over from) are looked up in a
-hash index of the states. A step id names (actor, action, kind), as the scalar engine records
-them, so fairness obligations read the same. The breadth-first parent of each state is the
-source of the last edge (in edge order) that reaches it from the level before.
+step id. The search records each target's number as it meets it (and those of the levels
+the packed loop expanded before handing over); when the packed loop did the whole search,
+the targets are looked up in a hash index of the states. A step id names (actor, action,
+kind), as the scalar engine records them, so fairness obligations read the same. The
+breadth-first parent of each state is the source of the last edge (in edge order) that
+reaches it from the level before.
 
 A table entry lists the XOR deltas of a key's steps; the step behind each delta is found by
 running the same steps again on the same key (once per key, in the same order), so the
@@ -115,11 +116,11 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
 
     ``kept`` is what :func:`mscheck.engine.vector.vector_search` left with ``keep``: its
     levels and filled tables (without it, the search runs here first), and, when the search
-    was complete, the target of every edge from level ``dst_level`` on (``dst``); the targets
-    of the edges before it (the levels the packed loop expanded), or of all edges without
-    ``dst``, are found in a hash index of the states. Raises :class:`GraphTooWide` when a
-    state takes more than 64 bits or a step raises (the scalar engine then records the
-    graph)."""
+    was complete, the target of every edge from level ``dst_level`` on (``dst``; that level
+    is 0 unless the packed loop did the whole search); the targets of the edges before it, or
+    of all edges without ``dst``, are found in a hash index of the states. Raises
+    :class:`GraphTooWide` when a state takes more than 64 bits or a step raises (the scalar
+    engine then records the graph)."""
     if pm.bits > 64:
         raise GraphTooWide(f"a state takes {pm.bits} bits")
     if kept is None:

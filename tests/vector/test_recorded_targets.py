@@ -1,8 +1,9 @@
 """With ``keep``, the vector search numbers every state in breadth-first order and records, for
 every transition (by source state, table by table, delta by delta), the number of its target
 (``keep["dst"]``; from level ``keep["dst_level"]`` on, which is 0 unless the packed loop
-did the whole search). The numbers are checked against targets looked up in Python, on every packable
-spec, across hand-overs from the packed loop, chunk sizes and states wider than 64 bits; the
+did the whole search). The numbers are checked against targets looked up in Python, on
+every packable spec, across hand-overs from the packed loop and chunk sizes; states wider
+than 64 bits record none (numbering a visited set of several words is tested apart). The
 search's results do not change with ``keep``."""
 
 from __future__ import annotations
