@@ -284,3 +284,17 @@ def test_exit_codes_from_a_fresh_interpreter(tmp_path):
     assert code(RANGE) == 1
     assert code("service S { var x: 0..2 = 5 }") == 2  # a spec error (MS214)
     assert code(CUBE, "--max-states", "100") == 3
+
+
+@pytest.mark.parametrize("options", [(), ("--max-states", "300000"), ("--max-depth", "9")],
+                         ids=["whole", "states", "depth"])
+def test_two_workers_give_the_same_document(run, options):
+    # the 2**20-state cube has levels of up to 184,756 states: two processes share them
+    code1, one = run(CUBE, *options)
+    code2, two = run(CUBE, "--workers", "2", *options)
+    assert two["processes"] == 2 and one["processes"] == 1
+    for doc in (one, two):
+        for key in ("seconds", "states_per_second", "peak_memory", "processes"):
+            doc.pop(key, None)
+    assert (code2, two) == (code1, one)
+    assert code1 == (0 if not options else 3)
