@@ -20,8 +20,8 @@ print and refuse assignment (``FrozenInstanceError``) as standard frozen datacla
 
 Only frozen classes with ``init``, ``repr`` and ``eq`` on and, optionally, ``order`` are made
 here. A class outside that case (a ``ClassVar``, ``InitVar`` or ``KW_ONLY`` annotation, a
-``default_factory``, ``init=False``, ``__post_init__``, ``__slots__``, a method the decorator
-would write written by hand, a metaclass, ...) is handed to ``dataclasses.dataclass``, and so is
+``default_factory``, ``init=False``, ``__post_init__``, ``__slots__``, a hand-written method of
+those the decorator writes, a metaclass, ...) is handed to ``dataclasses.dataclass``, and so is
 every class on Python versions other than 3.11 and 3.12, whose ``dataclasses`` this copies.
 
 >>> @frozen
