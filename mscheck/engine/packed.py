@@ -678,6 +678,11 @@ def _step_error(model, pm: PackedModel, s: int) -> Violation:
     return Violation("domain", "domain", "a step failed", None)
 
 
+def _fails(pm: PackedModel, s: int) -> bool:
+    """Whether a step fails in state ``s`` (its entry in some table is ERROR)."""
+    return any(t.entries.get(s & t.mask) is ERROR for t in pm.tables)
+
+
 def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
     """Walk back level by level to an initial state, then replay with the scalar engine.
 
@@ -696,7 +701,9 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
                 s = cur ^ d
                 n = position.get(s)
                 # the parent met first in the level: the one breadth-first search records
-                if n is not None and s & mask == k and (best is None or n < best):
+                # (a state where a step fails was not expanded: it is no parent)
+                if n is not None and s & mask == k and (best is None or n < best) \
+                        and not _fails(pm, s):
                     parent, best = s, n
         if parent is None:  # pragma: no cover - every state of level j+1 has a parent
             raise AssertionError("broken level structure")

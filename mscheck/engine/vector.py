@@ -58,8 +58,8 @@ from typing import Callable
 import numpy as np
 
 from mscheck.engine.model import Violation
-from mscheck.engine.packed import (ERROR, PackedModel, _step_error, _trace, check_level,
-                                   packed_search, report_unreachable)
+from mscheck.engine.packed import (ERROR, PackedModel, _fails, _step_error, _trace,
+                                   check_level, packed_search, report_unreachable)
 from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reached
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
@@ -957,7 +957,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 n_new += len(new_ordered[0])
                 for i in events.tolist():
                     s = layout.to_int(states, i)
-                    if _failed_at(vtables, s) if failed is None else failed[i]:
+                    if _fails(pm, s) if failed is None else failed[i]:
                         violations.append(_step_error(model, pm, s))
                     else:
                         violations.append(Violation("deadlock", "deadlock_free",
@@ -1111,11 +1111,6 @@ def settle(limits: Limits, t0: float, keep_going: bool, base: int, n_before: int
         pos_sorted = pos_sorted[:int(np.searchsorted(pos_sorted, end[cut]))]
     moves = int(end[cut]) if n else 0
     return cut, pos_sorted, moves, event_idx[event_idx <= cut], why
-
-
-def _failed_at(vtables, s: int) -> bool:
-    """Whether some step of state ``s`` raises (its entry in a table is ERROR)."""
-    return any(vt.table.entries.get(s & vt.table.mask) is ERROR for vt in vtables)
 
 
 def packed_or_vector_search(pm: PackedModel, **kwargs) -> SearchResult:

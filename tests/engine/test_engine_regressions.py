@@ -339,3 +339,51 @@ def test_negations_split_into_small_leaves():
     first = packed_search(PackedModel(CompiledModel(spec)))
     assert [(v.property, len(t)) for v, t in zip(first.violations, first.traces)] == \
         [("NotBoth", 3)]
+
+
+
+# Found by the reference-agreement test: S1 starts with x4 true or false; where x4 is true,
+# S0.a1's assertion fails, so those states are not expanded. A trace must not walk back
+# through one of them (it did, and replaying that step raised the assertion).
+FAILING_PARENT = (
+    'type Color = {red, green, blue}\n'
+    'message Ping(n: 0..1)\n'
+    'message Ack\n'
+    'message Pair(x: 0..2, y: bool)\n'
+    '\n'
+    'channel ch0: fifo(1) of Ping | Ack\n'
+    'channel ch1: fifo(2) of (0..1, bool)\n'
+    'var g0: 0..2 in {0}\n'
+    'service S0 {\n'
+    '  var x1: [0..1 -> 0..2] = [k in 0..1 |-> k]\n'
+    '  var x2: [0..1 -> 0..2]\n'
+    '  action a0 when (exists q1 in 0..1: (x1[0] == 0)) { g0 := g0 + 1 }\n'
+    '  action a1(p2 in 0..1) { assert (not S1.x4) }\n'
+    '  action a2 when (g0 != 0) { g0 := 0; x1[0] := (0) mod 3; g0 := (0) mod 3 }\n'
+    '}\n'
+    'service S1 {\n'
+    '  var x3: 0..2 = 1\n'
+    '  var x4: bool in {false, true}\n'
+    '  action a0 when true { g0 := g0; x3 := (0) mod 3; x3 := 0 }\n'
+    '  action a1(p3 in 0..1) when (Ping(0) in pending(ch0)) { assert (0 == 0) }\n'
+    '  on h0: ch1?(m4, m5) { x4 := true }\n'
+    '}\n'
+    'service S2 {\n'
+    '  action a0(p6 in 1..2) { if (not (not S1.x4)) { } else if (S0.x2 == [k7 in 0..1 |-> (S1.x3 + 1) mod 3]) { ch0!Ping((g0 + 2) mod 2); g0 := g0 + 2 }; ch1!(0, (Ping(0) in pending(ch0))); g0 := (S0.x1[0] + 1) mod 3 }\n'
+    '  end when (S0.x2[1] >= 1)\n'
+    '}\n'
+    'invariant Inv0: false\n'
+    'invariant Inv1: (not S1.x4)\n'
+    'reachable Reach: (exists q8 in 0..1: S1.x4)\n')
+
+
+def test_a_trace_never_walks_back_through_a_state_whose_step_fails():
+    spec = mscheck.loads(FAILING_PARENT, "failing_parent.ms")
+    packed = packed_search(PackedModel(CompiledModel(spec)), keep_going=True)
+    scalar = search(CompiledModel(spec), keep_going=True)
+    assert (packed.states, packed.transitions) == (scalar.states, scalar.transitions)
+    model = CompiledModel(spec)
+    for v, trace in zip(packed.violations, packed.traces):
+        for a, b in zip(trace, trace[1:]):  # each step replays from a state that moves
+            assert any(succ == b.state for _, succ in model.successors(a.state))
+    assert len(packed.violations) == 25
