@@ -6,7 +6,7 @@ machine formats (SARIF, JUnit, GitHub annotations) and the HTML report read a
 a source span and, for counterexamples, a trace.
 
 Rule codes (see docs/json-schema.md): diagnostics keep their ``MSxxx`` code; checker
-violations are ``MS400``-``MS406`` by kind; proofs are ``MS410`` (violated) and ``MS411``
+violations are ``MS400``-``MS407`` by kind; proofs are ``MS410`` (violated) and ``MS411``
 (unknown); smells keep their ``MS31x`` code.
 """
 
@@ -32,6 +32,7 @@ VIOLATION_CODES: dict[str, str] = {
     "domain": "MS404",
     "unreachable": "MS405",
     "liveness": "MS406",
+    "livelock": "MS407",
 }
 
 #: The codes of findings that are not diagnostics, with a one-line summary each.
@@ -43,6 +44,7 @@ REPORT_CODES: dict[str, str] = {
     "MS404": "operation outside its domain (map key, index, division, instance)",
     "MS405": "reachable property has no witness: no reachable state satisfies it",
     "MS406": "liveness property violated by a fair behaviour (lasso)",
+    "MS407": "livelock: a fair cycle that never takes a progress step (lasso)",
     "MS410": "proof: the invariant is violated (counterexample trace)",
     "MS411": "proof: the invariant could not be proved (counterexample to induction, "
              "bound or timeout)",
@@ -238,6 +240,8 @@ def from_check(doc: dict, spec=None, *, deadlock: bool = True,
             if p.kind == "constraint" or (wanted is not None and p.name not in wanted):
                 continue
             names.append((p.name, p.kind))
+        if getattr(spec, "progress", None) and (wanted is None or "progress" in wanted):
+            names.append(("progress", "livelock"))
         names.append(("step errors", "step"))  # assertions, ranges, domains
     for name, kind in names:
         idx = by_prop.pop(name, [])
@@ -245,6 +249,7 @@ def from_check(doc: dict, spec=None, *, deadlock: bool = True,
                 else VIOLATION_CODES["unreachable"] if kind == "reachable"
                 else VIOLATION_CODES["liveness"] if kind in ("leadsto", "eventually",
                                                               "always_eventually")
+                else VIOLATION_CODES["livelock"] if kind == "livelock"
                 else VIOLATION_CODES["invariant"] if kind == "invariant" else None)
         if idx:
             checks.append(Check(name, kind, findings[idx[0]].rule, "failed",

@@ -1,0 +1,66 @@
+"""The check document in the machine formats: livelocks keep their own rule code, and fault
+steps of a trace are marked."""
+
+from __future__ import annotations
+
+import json
+
+import mscheck
+from mscheck.cli import main
+from mscheck.engine.check import check_spec
+from mscheck.report.junit import to_junit
+from mscheck.report.results import REPORT_CODES, VIOLATION_CODES, from_check, rule_summary
+
+LIVELOCK = """
+system Spin
+service W {
+  var x: 0..1 = 0
+  action flip { x := 1 - x }
+  action work when false { x := 0 }
+}
+progress W.work
+"""
+
+
+def _livelock_file(tmp_path):
+    path = tmp_path / "spin.ms"
+    path.write_text(LIVELOCK)
+    return str(path)
+
+
+def test_livelock_has_its_own_rule_code():
+    assert VIOLATION_CODES["livelock"] == "MS407"
+    assert rule_summary("MS407") == REPORT_CODES["MS407"]
+    assert "progress step" in rule_summary("MS407")
+    spec = mscheck.loads(LIVELOCK)
+    doc = check_spec(spec)
+    [v] = doc["violations"]
+    assert (v["kind"], v["property"]) == ("livelock", "progress")
+    r = from_check(doc, spec)
+    [f] = r.findings
+    assert (f.rule, f.name, f.loop_start) == ("MS407", "progress", 0)
+    status = {c.name: (c.kind, c.rule, c.status) for c in r.checks}
+    assert status["progress"] == ("livelock", "MS407", "failed")
+    assert 'type="MS407"' in to_junit([r])
+
+
+def test_progress_that_holds_is_a_passed_check():
+    spec = mscheck.loads(LIVELOCK.replace("when false", "when x == 1")
+                         + "fairness strong W.work\n")
+    doc = check_spec(spec)
+    assert doc["verdict"] == "ok"
+    status = {c.name: (c.rule, c.status) for c in from_check(doc, spec).checks}
+    assert status["progress"] == ("MS407", "passed")
+
+
+def test_livelock_in_sarif_and_github(tmp_path, capsys):
+    path = _livelock_file(tmp_path)
+    assert main(["check", path, "--format", "sarif"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    [run] = sarif["runs"]
+    assert [r["ruleId"] for r in run["results"]] == ["MS407"]
+    rules = {r["id"]: r["shortDescription"]["text"] for r in run["tool"]["driver"]["rules"]}
+    assert rules["MS407"] == REPORT_CODES["MS407"]
+    assert main(["check", path, "--format", "github"]) == 1
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("::error")]
+    assert "title=MS407 progress::livelock: a fair cycle" in line
