@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "MS218": "unsupported construct",
     "MS219": "symmetric context-map relation written with a direction",
     "MS220": "invalid configuration (mscheck.toml or [tool.mscheck])",
+    "MS221": "a step of a crashable service named like its fault steps (crash, restart)",
     "MS301": "behaviour communicates over an edge the architecture does not declare",
     "MS302": "behaviour uses a data store without a declared reads/writes relation",
     "MS310": "smell: cyclic dependency of synchronous calls",

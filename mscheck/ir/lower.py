@@ -31,6 +31,9 @@ UPSTREAM_ROLES = {"OHS": "open host service", "PL": "published language", "U": "
 DOWNSTREAM_ROLES = {"ACL": "anticorruption layer", "CF": "conformist", "D": "downstream",
                     "C": "customer"}
 MAX_DOMAIN = 1_000_000
+# The names of the fault steps of a crashable service (Svc.crash, Svc.restart), which its own
+# steps may not take (MS221).
+FAULT_STEP_NAMES = ("crash", "restart")
 
 
 class _Abort(Exception):
@@ -707,6 +710,15 @@ class _Lowerer:
             handler = self._handler(info, h, hn)
             if handler is not None:
                 handlers.append(handler)
+        if d.crashable:
+            # a crashable service's fault steps are Svc.crash and Svc.restart: a step of the
+            # same name could not be told apart from them in traces, coverage and fairness
+            for name in FAULT_STEP_NAMES:
+                if name in steps:
+                    self.error("MS221", f"step '{name}' of crashable service {d.name}: the "
+                               f"names {' and '.join(repr(n) for n in FAULT_STEP_NAMES)} are "
+                               "taken by the fault steps of a crashable service; rename it",
+                               steps[name])
         end_when = None
         if d.end_when is not None:
             try:

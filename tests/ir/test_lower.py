@@ -598,3 +598,22 @@ def test_a_bad_override_is_reported_once(consts, message):
 def test_undefined_name_in_a_domain_is_ms200(text, column):
     (d,) = errors(text)
     assert (d.code, d.span.column, d.message) == ("MS200", column, "undefined name 'Nope'")
+
+
+# ---------------------------------------------------------------- fault step names
+
+
+@pytest.mark.parametrize("step", ["action crash { skip }", "action restart(n in 0..1) { skip }",
+                                  "on crash: jobs?(j) { skip }", "on restart: jobs?(j) { skip }"])
+def test_a_crashable_service_cannot_name_a_step_like_its_fault_steps(step):
+    text = f"channel jobs: fifo(1) of 0..1\ncrashable service W[i in 1..2] {{\n  {step}\n}}\n"
+    (d,) = errors(text)
+    assert (d.code, d.severity, d.span.line) == ("MS221", "error", 3)
+    assert "taken by the fault steps of a crashable service" in d.message
+    # the names are free in a service that cannot crash
+    assert load(text.replace("crashable ", "")).services["W"]
+
+
+def test_other_steps_of_a_crashable_service_are_fine():
+    spec = load("crashable service W { action crashed { skip }\n action on_restart { skip } }")
+    assert [a.name for a in spec.services["W"].actions] == ["crashed", "on_restart"]
