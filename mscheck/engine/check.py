@@ -303,10 +303,15 @@ def _lasso_trace(model, states, lasso, step_keys: dict) -> list:
 
 
 def _progress_ids(spec, steps: dict) -> frozenset:
-    """The step ids that count as progress (``progress`` declarations)."""
+    """The step ids that count as progress (``progress`` declarations). Fault steps
+    (crashes, restarts, network losses, duplicates and reorders) never do: a service that
+    crashes and restarts for ever makes no progress, and ``progress W.crash`` names the
+    user's action ``crash``, never the fault."""
     wanted = []
     for ref in spec.progress:
-        for sid, (actor, action, _kind) in steps.items():
+        for sid, (actor, action, kind) in steps.items():
+            if kind == "fault":
+                continue
             base = actor.split("[", 1)[0].split("(", 1)[0]
             if base == ref.owner and (ref.step is None or action == ref.step):
                 wanted.append(sid)
