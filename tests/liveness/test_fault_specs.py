@@ -140,3 +140,34 @@ def test_naive_breaker_counts_a_late_reply():
     doc = check_spec(spec, properties=["CountsOnlyOwnReplies"])
     (v,) = doc["violations"]
     assert (doc["states"], v["property"], len(v["trace"]) - 1) == (20, "CountsOnlyOwnReplies", 5)
+
+
+# ---------------------------------------------------------------- the base specs' pointers
+
+
+def test_saga_comment_figures():
+    """The figures specs/seed/saga.ms quotes for its fault variant."""
+    assert "mscheck check specs/seed/saga_faults.ms --max-faults 2" in (
+        SPECS / "seed/saga.ms").read_text()
+    doc = check_spec(mscheck.load(str(SAGA)), properties=["Ends"])
+    (v,) = doc["violations"]
+    assert (doc["states"], len(v["trace"]) - 1, v["loop_start"]) == (728, 5, 2)
+    assert steps_of(v["trace"])[2:] == [("OrderSaga", "retry"),
+                                        ("Participant[1]", "on_Execute"), ("network", "lose")]
+    doc = check_spec(mscheck.load(str(SAGA), {"RETRY": "false"}), max_faults=1)
+    (v,) = doc["violations"]
+    assert (v["kind"], len(v["trace"]) - 1) == ("deadlock", 2)
+    doc = check_spec(mscheck.load(str(SAGA), {"COMPENSATE": "false"}), faults=False)
+    (v,) = doc["violations"]
+    assert (v["property"], len(v["trace"]) - 1) == ("AllOrNothing", 6)
+
+
+def test_order_events_comment_figures():
+    """The figures specs/seed/order_events.ms quotes for its fault variant."""
+    assert "mscheck check specs/seed/order_events_faults.ms --continue" in (
+        SPECS / "seed/order_events.ms").read_text()
+    doc = check_spec(mscheck.load(str(ORDERS)))
+    (v,) = doc["violations"]
+    assert (v["property"], len(v["trace"]) - 1) == ("NaiveChargesOnce", 4)
+    doc = check_spec(mscheck.load(str(ORDERS)), keep_going=True, max_faults=3)
+    assert (doc["states"], set(kinds(doc))) == (275, {("invariant", "NaiveChargesOnce")})
