@@ -22,6 +22,50 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_ERROR)
 
 
+def _count(text: str) -> int:
+    """An option that counts (faults, states, steps, runs): a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not '{text}'") \
+            from None
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
+#: The counts and time limits a configuration file may set (the command line's own values
+#: are checked by :func:`_count` and :func:`_seconds`), by their key in the file.
+_CONFIG_COUNTS = {"max_faults": "max-faults", "max_states": "max-states",
+                  "max_depth": "max-depth", "timeout": "timeout", "depth": "depth"}
+
+
+def _bad_config_count(args) -> str | None:
+    """The first count or time limit taken from the configuration that is negative or not a
+    number, as an error message; None when all are fine."""
+    for attr, key in _CONFIG_COUNTS.items():
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        whole = isinstance(value, int) or attr == "timeout"
+        if not (number and whole and value >= 0):
+            kind = "a number of seconds" if attr == "timeout" else "a whole number"
+            return f"configuration: {key} must be {kind} >= 0, not {value!r}"
+    return None
+
+
 def _const_overrides(items: list[str] | None) -> dict[str, str]:
     out = {}
     for item in items or []:
@@ -449,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--faults", choices=["all", "none"], default=None,
                        help="explore lossy/duplicating/reordering channels and crashes (all), "
                        "or check as if no fault flag were set (none)")
-    check.add_argument("--max-faults", type=int, metavar="K",
+    check.add_argument("--max-faults", type=_count, metavar="K",
                        help="at most K faults (losses, duplicates, reorders, crashes) per run")
     check.add_argument("--fingerprints", action="store_true",
                        help="scalar engine: keep a 64-bit fingerprint of each visited state "
@@ -458,25 +502,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--coverage", action="store_true",
                        help="after the check, how often each action and handler was enabled "
                        "and taken; flags those never taken")
-    check.add_argument("--max-states", type=int, metavar="N")
-    check.add_argument("--max-depth", type=int, metavar="N")
-    check.add_argument("--timeout", type=float, metavar="SECONDS")  # (also from the config)
+    check.add_argument("--max-states", type=_count, metavar="N")
+    check.add_argument("--max-depth", type=_count, metavar="N")
+    check.add_argument("--timeout", type=_seconds, metavar="SECONDS")  # (also from the config)
     check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
     check.set_defaults(func=cmd_check)
 
     sim = sub.add_parser("simulate", help="random runs for state spaces too large to exhaust; "
                          "reports the first violation, replayable from the seed")
     sim.add_argument("file", metavar="FILE")
-    sim.add_argument("--runs", type=int, default=100, metavar="N")
-    sim.add_argument("--depth", type=int, default=100, metavar="D", help="steps per run")
+    sim.add_argument("--runs", type=_count, default=100, metavar="N")
+    sim.add_argument("--depth", type=_count, default=100, metavar="D", help="steps per run")
     sim.add_argument("--seed", type=int, default=0, metavar="S")
     sim.add_argument("--weight", action="append", metavar="Service.step=W",
                      help="pick this step W times as often (repeatable; 0 never)")
     sim.add_argument("--property", action="append", metavar="NAME")
     sim.add_argument("--no-deadlock", action="store_true")
     sim.add_argument("--faults", choices=["all", "none"], default="all")
-    sim.add_argument("--max-faults", type=int, metavar="K")
-    sim.add_argument("--timeout", type=float, metavar="SECONDS")
+    sim.add_argument("--max-faults", type=_count, metavar="K")
+    sim.add_argument("--timeout", type=_seconds, metavar="SECONDS")
     sim.add_argument("--format", choices=["text", "json"], default="text")
     sim.add_argument("--const", action="append", metavar="NAME=VALUE")
     sim.set_defaults(func=cmd_simulate)
@@ -489,9 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     prove.add_argument("--using", metavar="H1,H2", help="helper invariants for --property")
     prove.add_argument("--method", choices=["auto", "inductive", "bmc", "kind", "pdr"],
                        default=None)
-    prove.add_argument("--depth", type=int, default=None, metavar="K",
+    prove.add_argument("--depth", type=_count, default=None, metavar="K",
                        help="bound for bmc and k-induction (default 10)")
-    prove.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    prove.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                        help="per property (default 30)")
     prove.add_argument("--format", choices=formats + ["html"], default="text")
     prove.add_argument("--output", action="append", metavar="FORMAT=FILE", help=out_help)
@@ -517,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", metavar="OUT.html", default="report.html")
     report.add_argument("--const", action="append", metavar="NAME=VALUE")
     report.add_argument("--no-prove", action="store_true", help="leave the proofs out")
-    report.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    report.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
                         help="per proof (default 10)")
     report.set_defaults(func=cmd_report)
 
@@ -577,6 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         _apply_config(args)
+        bad = _bad_config_count(args)
+        if bad:
+            print(f"mscheck: error: {bad}", file=sys.stderr)
+            return EXIT_ERROR
         return args.func(args)
     except BrokenPipeError:
         # the reader (say `head`) went away: stop quietly, as other command-line tools do

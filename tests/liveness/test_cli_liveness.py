@@ -4,7 +4,13 @@ exit code."""
 
 from __future__ import annotations
 
-from .helpers import check_text, steps_of
+import json
+
+import pytest
+
+from mscheck.cli import main
+
+from .helpers import SPECS, check_text, steps_of
 
 CRASH_LOOP = """
 system CrashLoop
@@ -33,3 +39,52 @@ def test_a_service_that_makes_progress_between_crashes_has_no_livelock():
     doc = check_text(spec + "progress W\nfairness weak W.work\n", deadlock=False)
     [v] = doc["violations"]
     assert steps_of(v["trace"]) == [("W", "crash"), ("W", "restart")]
+
+
+# ---------------------------------------------------------------- counts on the command line
+
+ABP = str(SPECS / "classic" / "alternating_bit.ms")
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["check", ABP, "--max-faults", "-1"], "--max-faults"),
+    (["check", ABP, "--max-states", "-1"], "--max-states"),
+    (["check", ABP, "--max-depth", "-3"], "--max-depth"),
+    (["check", ABP, "--timeout", "-1"], "--timeout"),
+    (["simulate", ABP, "--max-faults", "-1"], "--max-faults"),
+    (["simulate", ABP, "--runs", "-1"], "--runs"),
+    (["simulate", ABP, "--depth", "-1"], "--depth"),
+    (["prove", ABP, "--depth", "-1"], "--depth"),
+])
+def test_negative_counts_are_usage_errors(argv, option, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"mscheck: error: argument {option}: must be >= 0, not -" \
+        + argv[-1][1:]
+
+
+def test_a_count_that_is_no_number_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check", ABP, "--max-faults", "two"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "mscheck: error: argument --max-faults: expected a whole number >= 0, not 'two'")
+
+
+def test_negative_counts_from_the_configuration(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mscheck.toml").write_text("max-faults = -1\n")
+    assert main(["check", ABP]) == 2
+    assert capsys.readouterr().err == (
+        "mscheck: error: configuration: max-faults must be a whole number >= 0, not -1\n")
+    (tmp_path / "mscheck.toml").write_text("[limits]\ntimeout = -0.5\n")
+    assert main(["check", ABP]) == 2
+    assert capsys.readouterr().err == (
+        "mscheck: error: configuration: timeout must be a number of seconds >= 0, not -0.5\n")
+
+
+def test_zero_faults_is_still_allowed(capsys):
+    assert main(["check", ABP, "--max-faults", "0", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["states"] == 69
