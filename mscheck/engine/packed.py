@@ -32,7 +32,7 @@ from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
@@ -401,7 +401,45 @@ class PackedModel:
                 for b in envs:
                     yield from self._conjuncts(q.body if q is e else neg(q.body), b, split_or)
                 return
+            over = self._set_domain(q, env)
+            if over is not None:
+                # ``forall x in S: B`` over a set slot S is ``x in S => B`` for every value x
+                # of its list (``exists``: ``x in S and B``), so each part reads a few bits
+                name, dom = q.vars[0]
+                body = q.body if q is e else neg(q.body)
+                inside = N.Binary(T.BOOL, op="in", left=N.Local(dom.type.elem, name=name,
+                                                                  span=dom.span),
+                                  right=dom, span=dom.span)
+                part = N.BoolOp(T.BOOL, op="and", operands=(inside, body), span=e.span) \
+                    if split_or else N.Binary(T.BOOL, op="=>", left=inside, right=body,
+                                              span=e.span)
+                for v in over:
+                    yield from self._conjuncts(part, {**env, name: v}, split_or)
+                return
         yield e, env
+
+    def _set_domain(self, q: N.Quant, env: dict) -> list | None:
+        """The list of values of the one set slot a one-variable quantifier ranges over (its
+        domain ``S`` or ``pending(c)`` of a set or log channel ``c``), or None."""
+        if len(q.vars) != 1:
+            return None
+        dom = q.vars[0][1]
+        if not isinstance(dom.type, T.SetT) or q.vars[0][0] in _locals(dom):
+            return None
+        target = dom
+        if isinstance(target, N.Call) and target.func == "pending" \
+                and isinstance(target.args[0], N.ChanVal):
+            target = target.args[0]
+        if not isinstance(target, (N.VarRef, N.ChanVal)):
+            return None
+        try:
+            reads = self._slots_of(target, env)
+        except Exception:  # noqa: BLE001
+            return None
+        if len(reads) != 1:
+            return None
+        bits = self._set_bits(next(iter(reads)))
+        return sorted(bits, key=bits.get) if bits else None
 
     def _predicate(self, p: N.Property, witness: bool = False):
         """A property as leaves ``(mask, good, slow)``: ``good`` holds the keys where the leaf
@@ -417,32 +455,64 @@ class PackedModel:
     def _leaf(self, e: N.Expr, env: dict):
         """``(mask, good, test)``: ``good`` is the set of keys where the leaf holds, computed
         at once when the slots it reads have few values; otherwise ``test(state)`` decides,
-        remembering each key it has seen."""
+        remembering each key it has seen.
+
+        A set slot (or a set or log channel) that the leaf reads only through ``c in S``
+        for constants ``c`` is read bit by bit: the key holds just the bits of those
+        elements (a value's index in such a slot is the bit mask of its elements)."""
         model = self.model
         f = model._cx(e)
-        slots = sorted(self._slots_of(e, env))
+        hits = self._memberships(e, env)
+        if hits:
+            slots = sorted(self._slots_of(_without(e, hits), env))
+        else:
+            slots = sorted(self._slots_of(e, env))
+        elems: dict[int, list] = {}
+        for slot, elem in hits.values():
+            if slot not in slots:
+                es = elems.setdefault(slot, [])
+                if elem in self._set_bits(slot) and elem not in es:
+                    es.append(elem)  # (an element outside the list is in no value)
         mask = 0
         for i in slots:
             mask |= self.field_mask[i]
+        bit_of = []  # (slot, element, the element's bit in a state)
+        for slot, es in sorted(elems.items()):
+            for elem in es:
+                b = 1 << (self.offset[slot] + self._set_bits(slot)[elem])
+                bit_of.append((slot, elem, b))
+                mask |= b
         memo: dict[int, bool] = {}
 
         def value(key: int) -> bool:
+            state = self.partial_state(slots, key)
+            if elems:
+                state = list(state)
+                for slot in elems:
+                    state[slot] = frozenset(el for s2, el, b in bit_of
+                                            if s2 == slot and key & b)
+                state = tuple(state)
             try:
-                return f(self.partial_state(slots, key), env) is True
+                return f(state, env) is True
             except StepError:
                 return False  # a domain error inside the property counts as false
             except _PoisonRead:
                 raise NotPackable("a property reads more than the packed engine found") \
                     from None
 
-        if prod(len(self.domains[i]) for i in slots) <= EAGER_LEAF:
+        if prod(len(self.domains[i]) for i in slots) << len(bit_of) <= EAGER_LEAF:
             good = set()
             for combo in self._combinations(slots):
-                key = 0
+                base = 0
                 for i, c in zip(slots, combo):
-                    key |= c << self.offset[i]
-                if value(key):
-                    good.add(key)
+                    base |= c << self.offset[i]
+                for m in range(1 << len(bit_of)):
+                    key = base
+                    for j, (_, _, b) in enumerate(bit_of):
+                        if m >> j & 1:
+                            key |= b
+                    if value(key):
+                        good.add(key)
             return (mask, frozenset(good), None)
 
         def test(s: int) -> bool:
@@ -452,6 +522,63 @@ class PackedModel:
                 v = memo[k] = value(k)
             return v
         return (mask, None, test)
+
+    def _set_bits(self, slot: int) -> dict:
+        """Each element's bit in a slot whose values are the subsets of a list (the index of
+        a value is the bit mask of its elements); empty for any other slot."""
+        cache = self.__dict__.setdefault("_bits_cache", {})
+        out = cache.get(slot)
+        if out is None:
+            out = {}
+            dom = self.domains[slot]
+            n = len(dom)
+            if n >= 2 and n & (n - 1) == 0 and dom[0] == frozenset() \
+                    and all(isinstance(v, frozenset) for v in dom):
+                for j in range(n.bit_length() - 1):
+                    v = dom[1 << j]
+                    if len(v) != 1:
+                        out = {}
+                        break
+                    out[next(iter(v))] = j
+                if out and len(dom[-1]) != len(out):
+                    out = {}
+            cache[slot] = out
+        return out
+
+    def _memberships(self, e: N.Expr, env: dict) -> dict:
+        """The tests ``c in S`` / ``c notin S`` inside ``e`` where ``c`` is a constant under
+        ``env`` and ``S`` is one set slot: ``{id(node): (slot, value of c)}``."""
+        bound = _bound_names(e)
+        none = [POISON] * len(self.model.slot_names)
+        out: dict = {}
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, (tuple, list)):
+                stack.extend(x)
+                continue
+            if not is_dataclass(x) or isinstance(x, type):
+                continue
+            if isinstance(x, N.Binary) and x.op in ("in", "notin") \
+                    and not (_locals(x.left) & bound):
+                target = x.right
+                if isinstance(target, N.Call) and target.func == "pending" \
+                        and isinstance(target.args[0], N.ChanVal):
+                    target = target.args[0]
+                if isinstance(target, (N.VarRef, N.ChanVal)):
+                    try:  # a constant: it reads no slot, and evaluates without the state
+                        reads = () if self._slots_of(x.left, env) else \
+                            self._slots_of(target, env)
+                        c = self.model._cx(x.left)(none, env) if reads else None
+                    except Exception:  # noqa: BLE001 - not a constant
+                        reads = ()
+                    if len(reads) == 1:
+                        (slot,) = reads
+                        if self._set_bits(slot):
+                            out[id(x)] = (slot, c)
+                            continue
+            stack.extend(getattr(x, fl.name) for fl in fields(x))
+        return out
 
     @staticmethod
     def leaf_holds(leaf, s: int) -> bool:
@@ -720,3 +847,54 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
         else:  # pragma: no cover
             raise AssertionError("packed and scalar successors disagree")
     return out
+
+
+_TRUE = N.Lit(T.BOOL, value=True)
+
+
+def _without(e, hits: dict):
+    """``e`` with the nodes whose ids are in ``hits`` replaced by ``true`` (for finding the
+    slots that the rest of ``e`` reads)."""
+    if id(e) in hits:
+        return _TRUE
+    if isinstance(e, tuple):
+        return tuple(_without(x, hits) for x in e)
+    if not is_dataclass(e) or isinstance(e, type):
+        return e
+    changed = {}
+    for fl in fields(e):
+        v = getattr(e, fl.name)
+        w = _without(v, hits)
+        if w is not v:
+            changed[fl.name] = w
+    return replace(e, **changed) if changed else e
+
+
+def _walk(e):
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif is_dataclass(x) and not isinstance(x, type):
+            yield x
+            stack.extend(getattr(x, fl.name) for fl in fields(x))
+
+
+def _bound_names(e) -> set:
+    """Every name that some binder inside ``e`` binds (quantifiers, comprehensions, lets)."""
+    out = set()
+    for x in _walk(e):
+        if isinstance(x, N.LetE):
+            out.add(x.name)
+        v = getattr(x, "var", None)
+        if isinstance(v, str) and not isinstance(x, (N.VarRef, N.Target)):
+            out.add(v)
+        for pair in getattr(x, "vars", None) or ():
+            if isinstance(pair, tuple) and pair and isinstance(pair[0], str):
+                out.add(pair[0])
+    return out
+
+
+def _locals(e) -> set:
+    return {x.name for x in _walk(e) if isinstance(x, N.Local)}

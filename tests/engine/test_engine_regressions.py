@@ -387,3 +387,68 @@ def test_a_trace_never_walks_back_through_a_state_whose_step_fails():
         for a, b in zip(trace, trace[1:]):  # each step replays from a state that moves
             assert any(succ == b.state for _, succ in model.successors(a.state))
     assert len(packed.violations) == 25
+
+
+MEMBERSHIP = """
+const K = 3
+message Done(i: 1..K)
+message Stop
+channel log_ch: log of Done | Stop
+service W[i in 1..K] {
+  var state: {idle, busy, done} = idle
+  action start when state == idle { state := busy }
+  action finish when state == busy { state := done; log_ch!Done(i) }
+}
+service Boss {
+  var seen: set of 1..K = {}
+  var stopped: bool = false
+  on log_ch?Done(i) { seen := seen union {i} }
+  action stop when seen == 1..K and not stopped { stopped := true; log_ch!Stop }
+}
+invariant SeenWereDone: forall i in Boss.seen: W[i].state == done
+invariant LoggedWereDone: forall m in pending(log_ch): m == Stop or
+  (exists i in 1..K: m == Done(i) and W[i].state == done)
+invariant StopLast: Stop in pending(log_ch) => Boss.stopped and not (1 notin Boss.seen)
+invariant Outside: 7 notin Boss.seen
+invariant NotTwoSeen: not (1 in Boss.seen and 2 in Boss.seen)
+invariant FewSeen: card(Boss.seen) < 3 or 3 in Boss.seen
+reachable AllSeen: exists i in Boss.seen: i == 3 and Done(1) in pending(log_ch)
+reachable Never: exists i in Boss.seen: W[i].state == idle
+"""
+
+
+def test_set_membership_leaves_read_single_bits():
+    # a leaf reading a set slot only through `c in S` keys on the bits of those elements;
+    # `forall x in S: B` over a set slot becomes `x in S => B` for each x of its list
+    spec = mscheck.loads(MEMBERSHIP, "membership.ms")
+    pm = PackedModel(CompiledModel(spec))
+    seen = CompiledModel(spec).slot_names.index("Boss.seen")
+    log = [i for i, n in enumerate(CompiledModel(spec).slot_names) if "log_ch" in n]
+    assert len(log) == 1
+
+    def bits_in(slot, leaves):
+        return [bin(mask & pm.field_mask[slot]).count("1") for mask, _, _ in leaves]
+
+    # one leaf per element of 1..K, each reading one bit of `seen` and W[i].state
+    assert bits_in(seen, pm.invariants["SeenWereDone"]) == [1, 1, 1]
+    # Done(1..3) and Stop: four leaves, one bit of the channel each
+    assert bits_in(log[0], pm.invariants["LoggedWereDone"]) == [1, 1, 1, 1]
+    assert bits_in(seen, pm.invariants["NotTwoSeen"]) == [2]
+    assert bits_in(seen, pm.invariants["Outside"]) == [0]  # 7 is in no value of the slot
+    assert bits_in(seen, pm.invariants["FewSeen"]) == [3]  # card reads the whole slot
+    assert all(good is not None for leaves in pm.invariants.values()
+               for _, good, _ in leaves)
+    # and every figure, verdict and trace length is the scalar engine's
+    from mscheck.engine.vector import vector_search
+
+    scalar = search(CompiledModel(spec), keep_going=True)
+    for run in (packed_search(pm, keep_going=True), vector_search(pm, keep_going=True)):
+        assert (run.states, run.transitions) == (scalar.states, scalar.transitions)
+        assert sorted((v.property, len(t)) for v, t in zip(run.violations, run.traces)) == \
+            sorted((v.property, len(t)) for v, t in zip(scalar.violations, scalar.traces))
+    assert (scalar.states, scalar.transitions) == (65, 197)
+    assert sorted({(v.kind, v.property) for v in scalar.violations}) == [
+        ("invariant", "NotTwoSeen"), ("unreachable", "Never")]
+    first = vector_search(PackedModel(CompiledModel(spec)))
+    assert [(v.property, len(t)) for v, t in zip(first.violations, first.traces)] == \
+        [("NotTwoSeen", 7)]
