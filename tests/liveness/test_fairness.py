@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import mscheck
 import pytest
+from mscheck.engine.check import check_spec
 from mscheck.engine.compile import CompiledModel
 
-from .helpers import check_text, kinds, raw_path, steps_of
+from .helpers import SPECS, check_text, kinds, raw_path, steps_of
 
 # A worker that could finish at any time, beside a clock that ticks for ever.
 WEAK_ENOUGH = """
@@ -151,3 +152,51 @@ def test_lasso_shape_is_a_real_cycle(fairness):
     assert path[k] in succ_of_last
     # Done never holds along the lasso
     assert all(t["state"]["Worker.done"] == "false" for t in trace)
+
+
+# ---------------------------------------------------------------- the circuit breaker's timer
+
+BREAKER = SPECS / "seed/circuit_breaker.ms"
+TIMER = "fairness weak Checkout.tick, weak Checkout.half_open"
+REJECTS = [("Checkout", "call_closed")] * 3 + [("Checkout", "tick"), ("Checkout", "reject")]
+
+
+@pytest.mark.parametrize("engine, used", [("scalar", "scalar"), ("auto", "vector")])
+def test_breaker_does_not_stay_open_with_a_fair_timer(engine, used):
+    doc = check_spec(mscheck.load(str(BREAKER)), engine=engine, properties=["Recovers"])
+    assert (doc["verdict"], doc["engine"], doc["states"], doc["transitions"]) == (
+        "ok", used, 7, 14)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "auto"])
+@pytest.mark.parametrize("fairness", ["", "fairness weak Checkout.half_open"])
+def test_breaker_stays_open_for_ever_without_fairness_on_the_clock(engine, fairness):
+    text = BREAKER.read_text()
+    assert TIMER in text
+    doc = check_text(text.replace(TIMER, fairness), engine=engine, properties=["Recovers"])
+    assert (doc["states"], doc["transitions"]) == (7, 14)
+    (v,) = doc["violations"]
+    assert (v["kind"], v["property"], len(v["trace"]) - 1, v["loop_start"]) == (
+        "liveness", "Recovers", 5, 4)
+    assert steps_of(v["trace"]) == REJECTS
+    # the cycle: Open, one tick short of the timeout, rejecting calls for ever
+    assert {(t["state"]["Checkout.breaker"], t["state"]["Checkout.elapsed"])
+            for t in v["trace"][v["loop_start"]:]} == {("Open", "1")}
+
+
+def test_fairness_of_the_tick_alone_is_enough():
+    text = BREAKER.read_text().replace(TIMER, "fairness weak Checkout.tick")
+    assert check_text(text, properties=["Recovers"])["verdict"] == "ok"
+
+
+def test_a_fair_timer_does_not_make_the_breaker_close_again():
+    # the downstream may fail every trial: nothing assumes that it ever answers ok
+    text = BREAKER.read_text() + (
+        "\nleadsto Recloses: Checkout.breaker == Open ~> Checkout.breaker == Closed\n")
+    doc = check_text(text, properties=["Recloses"])
+    (v,) = doc["violations"]
+    assert (len(v["trace"]) - 1, v["loop_start"]) == (7, 3)
+    assert steps_of(v["trace"])[3:] == [("Checkout", "tick"), ("Checkout", "tick"),
+                                        ("Checkout", "half_open"),
+                                        ("Checkout", "call_half_open")]
+    assert v["trace"][-1]["state"]["Checkout.breaker"] == "Open"

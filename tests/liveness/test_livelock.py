@@ -18,7 +18,7 @@ import mscheck
 import pytest
 from mscheck.engine.compile import CompiledModel
 
-from .helpers import REPO, check_text, kinds, raw_path, steps_of
+from .helpers import REPO, SPECS, check_text, kinds, raw_path, steps_of
 
 # A client that sends a request and then either gets its answer or times out and sends again.
 # Sending and timing out are not progress; only an answer is. The spin is send, timeout,
@@ -200,3 +200,22 @@ def test_the_command_reports_the_livelock(tmp_path):
     assert proc.returncode == 1
     assert "livelock: a fair cycle that never takes a progress step (Client.answer)" in \
         proc.stdout
+
+
+# ---------------------------------------------------------------- a bundled spec
+
+BREAKER = SPECS / "seed/circuit_breaker.ms"
+TIMER = "fairness weak Checkout.tick, weak Checkout.half_open"
+
+
+@pytest.mark.parametrize("engine, used", SERVICE_ENGINES)
+def test_breaker_calls_are_progress_and_rejects_are_not(engine, used):
+    text = BREAKER.read_text()
+    assert "progress Checkout.call_closed, Checkout.call_half_open" in text
+    doc = check_text(text, engine=engine, properties=["progress"])
+    assert (doc["verdict"], doc["engine"], doc["states"], doc["transitions"]) == (
+        "ok", used, 7, 14)
+    # without fairness on the timer the breaker may reject every call for ever
+    doc = check_text(text.replace(TIMER, ""), engine=engine, properties=["progress"])
+    assert _lasso(doc) == (5, 4, [("Checkout", "call_closed")] * 3 + [
+        ("Checkout", "tick"), ("Checkout", "reject")])
