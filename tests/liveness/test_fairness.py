@@ -200,3 +200,81 @@ def test_a_fair_timer_does_not_make_the_breaker_close_again():
                                         ("Checkout", "half_open"),
                                         ("Checkout", "call_half_open")]
     assert v["trace"][-1]["state"]["Checkout.breaker"] == "Open"
+
+
+# ---------------------------------------------------------------- fairness of a process
+
+# A process whose one step stays enabled while a clock process spins: weak fairness of the
+# process is enough.
+PROCESS_WEAK = """
+system Tick
+channel done: fifo(1) of 0..1
+process Clock = tau. Clock
+process Worker = done!(1). 0
+init Clock | Worker
+FAIRNESS
+eventually Sent: len(done) == 1
+"""
+
+# The worker needs the one-slot gate empty, and the clock fills and empties it in turn: the
+# worker's send is enabled infinitely often but never continuously, so weak fairness of the
+# process does not force it and strong fairness does. Once the worker's message is in the
+# gate, the clock rests at its start (a valid end: `end Clock`).
+PROCESS_STRONG = """
+system Gate
+channel gate: fifo(1) of 0..1
+channel done: fifo(1) of 0..1
+process Clock = gate!(0). gate?(x). Clock
+process Worker = gate!(1). done!(1). 0
+init Clock | Worker
+end Clock
+FAIRNESS
+eventually Sent: len(done) == 1
+"""
+
+
+@pytest.mark.parametrize("engine", ["scalar", "auto"])
+@pytest.mark.parametrize("fairness, verdict", [
+    ("", "violation"),
+    ("fairness weak Clock", "violation"),          # fairness to the process that spins
+    ("fairness strong Clock", "violation"),
+    ("fairness weak Worker", "ok"),
+    ("fairness strong Worker", "ok"),
+])
+def test_weak_fairness_of_a_process(engine, fairness, verdict):
+    doc = _doc(PROCESS_WEAK, fairness, engine=engine)
+    assert (doc["verdict"], doc["engine"], doc["states"], doc["transitions"]) == (
+        verdict, "scalar", 2, 4)
+    if verdict == "violation":
+        (v,) = doc["violations"]
+        assert (v["property"], len(v["trace"]) - 1, v["loop_start"]) == ("Sent", 1, 0)
+        assert steps_of(v["trace"]) == [("Clock", "tau")]
+
+
+@pytest.mark.parametrize("engine", ["scalar", "auto"])
+@pytest.mark.parametrize("fairness, verdict", [
+    ("", "violation"),
+    ("fairness weak Clock", "violation"),
+    ("fairness strong Clock", "violation"),
+    ("fairness weak Worker", "violation"),         # enabled only while the gate is empty
+    ("fairness strong Worker", "ok"),
+    ("fairness weak Clock, strong Worker", "ok"),
+])
+def test_strong_fairness_of_a_process(engine, fairness, verdict):
+    doc = _doc(PROCESS_STRONG, fairness, engine=engine)
+    assert (doc["verdict"], doc["engine"], doc["states"], doc["transitions"]) == (
+        verdict, "scalar", 4, 5)
+    if verdict == "violation":
+        (v,) = doc["violations"]
+        assert (v["property"], len(v["trace"]) - 1, v["loop_start"]) == ("Sent", 2, 0)
+        assert steps_of(v["trace"]) == [("Clock", "send"), ("Clock", "receive")]
+        # the cycle passes through an empty gate, where the worker could send
+        assert [t["state"]["gate"] for t in v["trace"]] == ["[]", "[0]", "[]"]
+
+
+def test_the_process_lasso_is_a_real_cycle():
+    text = PROCESS_STRONG.replace("FAIRNESS", "fairness weak Worker")
+    model = CompiledModel(mscheck.loads(text))
+    (v,) = check_text(text)["violations"]
+    path = raw_path(model, v["trace"])
+    assert path[-1] == path[v["loop_start"]]
