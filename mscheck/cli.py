@@ -7,6 +7,7 @@ Exit codes: 0 all properties hold, 1 a violation (or a smell above threshold),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mscheck import __version__
@@ -613,12 +614,60 @@ def _apply_config(args) -> None:
             args.method = cfg.get("prove", "method", default="auto")
 
 
+class _PipeGuard:
+    """Standard output that survives its reader going away (``mscheck check ... | head -1``):
+    on a broken pipe the file descriptor is pointed at the null device, so what is still
+    written (and the flush at exit) goes nowhere and the command ends with its verdict's
+    exit code, as a pipeline's ``pipefail`` expects."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _drop(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a captured stream)
+            pass
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+            try:  # the buffered rest now goes to the null device
+                self._stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    stdout = sys.stdout
+    sys.stdout = _PipeGuard(stdout)
+    try:
+        return _run(args)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _run(args) -> int:
     try:
         _apply_config(args)
         bad = _bad_config_count(args)
@@ -626,13 +675,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mscheck: error: {bad}", file=sys.stderr)
             return EXIT_ERROR
         return args.func(args)
-    except BrokenPipeError:
-        # the reader (say `head`) went away: stop quietly, as other command-line tools do
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+    except BrokenPipeError as exc:  # standard output is guarded: an --output FILE that is a pipe
+        print(f"mscheck: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except SpecError as exc:
         _print_diags(exc.diagnostics, {}, "text")
         return EXIT_ERROR

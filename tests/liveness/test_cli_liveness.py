@@ -5,12 +5,14 @@ exit code."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from mscheck.cli import main
 
-from .helpers import SPECS, check_text, steps_of
+from .helpers import REPO, SPECS, check_text, steps_of
 
 CRASH_LOOP = """
 system CrashLoop
@@ -88,3 +90,37 @@ def test_negative_counts_from_the_configuration(tmp_path, monkeypatch, capsys):
 def test_zero_faults_is_still_allowed(capsys):
     assert main(["check", ABP, "--max-faults", "0", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["states"] == 69
+
+
+# ---------------------------------------------------------------- a reader that goes away
+
+def _exit_with_closed_pipe(*args: str) -> tuple[int, str]:
+    """Run mscheck with its standard output a pipe closed before anything is written (as
+    ``| head -1`` does once it has its line); returns the exit code and standard error."""
+    proc = subprocess.Popen([sys.executable, "-m", "mscheck", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return proc.wait(timeout=120), err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_closed_pipe_keeps_the_violation_exit_code(fmt):
+    assert _exit_with_closed_pipe("check", "specs/classic/philosophers.ms",
+                                  "--format", fmt) == (1, "")
+
+
+def test_closed_pipe_keeps_ok_and_inconclusive_exit_codes():
+    assert _exit_with_closed_pipe("check", "specs/classic/alternating_bit.ms") == (0, "")
+    assert _exit_with_closed_pipe("check", "specs/classic/alternating_bit.ms",
+                                  "--max-states", "10") == (3, "")
+
+
+def test_head_reads_the_first_line_and_the_verdict_is_kept():
+    out = subprocess.run(
+        f"set -o pipefail; '{sys.executable}' -m mscheck check specs/classic/philosophers.ms"
+        " | head -1", shell=True, executable="/bin/bash", cwd=REPO, capture_output=True,
+        text=True, timeout=120)
+    assert (out.returncode, out.stdout, out.stderr) == (
+        1, "DiningPhilosophers: VIOLATION\n", "")
