@@ -219,3 +219,19 @@ def test_breaker_calls_are_progress_and_rejects_are_not(engine, used):
     doc = check_text(text.replace(TIMER, ""), engine=engine, properties=["progress"])
     assert _lasso(doc) == (5, 4, [("Checkout", "call_closed")] * 3 + [
         ("Checkout", "tick"), ("Checkout", "reject")])
+
+
+def test_fault_steps_are_never_progress():
+    text = """
+system Crashy
+crashable service W {
+  var x: 0..1 = 0
+  action work when false { x := 1 }
+  end when true
+}
+progress W
+"""
+    doc = check_text(text)
+    assert (doc["engine"], doc["states"]) == ("scalar", 2)
+    assert _lasso(doc) == (2, 0, [("W", "crash"), ("W", "restart")])
+    assert check_text(text, faults=False)["verdict"] == "ok"
