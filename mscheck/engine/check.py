@@ -134,7 +134,10 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                 "location": _loc(initial_error.span), "trace": []}]}
     doc = result_document(spec, model, result)
     if coverage and graph:
-        doc["coverage"] = _coverage(spec, graph)
+        doc["coverage"], faults = _coverage(spec, model, graph)
+        if faults:
+            doc["fault_coverage"] = faults
+        doc["coverage_complete"] = bool(result.complete)
     doc["engine"] = used if packed is not None else "scalar"
     doc["processes"] = result.workers
     if result.packed_levels and used == "vector":
@@ -327,22 +330,64 @@ def _livelock_violation(spec, lasso):
                      extra={"loop_start": lasso.loop_start})
 
 
-def _coverage(spec, graph) -> dict:
-    """Per service step: in how many states it was enabled and how often it was taken."""
-    enabled: dict[tuple[str, str], set] = {}
-    taken: dict[tuple[str, str], int] = {}
+def _coverage(spec, model: CompiledModel, graph) -> tuple[dict, dict]:
+    """Per service step, in how many explored states it was enabled (had a transition) and
+    how many transitions took it; ``never_taken`` flags the steps no transition took. A
+    handler of a ``sync`` channel runs inside its sender's step: it counts for the
+    transitions that ran it. Fault steps (``network.lose``, ``Svc.crash``, ...) are counted
+    apart, in the second dict, so that they are never mixed with an action or handler of
+    the same name."""
+    enabled: dict[tuple[str, str, bool], set] = {}
+    taken: dict[tuple[str, str, bool], int] = {}
+
+    def count(v: int, key) -> None:
+        enabled.setdefault(key, set()).add(v)
+        taken[key] = taken.get(key, 0) + 1
+
+    states, steps = graph["states"], graph["steps"]
+    sync = bool(getattr(model, "_receivers", None))
     for v, edges in enumerate(graph["succ"]):
-        for _w, sid in edges:
-            actor, action, _kind = graph["steps"][sid]
-            key = (actor.split("[", 1)[0].split("(", 1)[0], action)
-            enabled.setdefault(key, set()).add(v)
-            taken[key] = taken.get(key, 0) + 1
+        inner = _sync_handlers(model, states[v]) if sync and edges else {}
+        for w, sid in edges:
+            actor, action, kind = steps[sid]
+            count(v, (_service_of(actor), action, kind == "fault"))
+            for handler in inner.get((actor, action, kind, states[w]), ()):
+                count(v, handler)
+
+    def entry(key) -> dict:
+        n = taken.get(key, 0)
+        return {"enabled_states": len(enabled.get(key, ())), "taken": n, "never_taken": n == 0}
+
     out = {}
     for svc in spec.services.values():
         for name in [a.name for a in svc.actions] + [h.name for h in svc.handlers]:
-            key = (svc.name, name)
-            out[f"{svc.name}.{name}"] = {"enabled_states": len(enabled.get(key, ())),
-                                         "taken": taken.get(key, 0)}
+            out[f"{svc.name}.{name}"] = entry((svc.name, name, False))
+    faults = {f"{owner}.{action}": entry((owner, action, True))
+              for owner, action, fault in sorted(taken) if fault}
+    return out, faults
+
+
+def _service_of(actor: str) -> str:
+    return actor.split("[", 1)[0].split("(", 1)[0]
+
+
+def _sync_handlers(model: CompiledModel, state) -> dict:
+    """The handlers each step from ``state`` runs on a ``sync`` channel (the step's
+    ``recv`` messages name them ``Actor.handler``), by (actor, action, kind, target)."""
+    out: dict[tuple, list] = {}
+    try:
+        succ = model.successors(state)
+    except StepError:
+        return out
+    for st, target in succ:
+        for direction, _channel, who in st.messages:
+            actor, dot, name = who.rpartition(".")
+            if direction != "recv" or not dot:
+                continue
+            svc = model.spec.services.get(_service_of(actor))
+            if svc is not None and any(h.name == name for h in svc.handlers):
+                out.setdefault((st.actor, st.action, st.kind, target), []).append(
+                    (svc.name, name, False))
     return out
 
 

@@ -113,11 +113,16 @@ def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -
             raise _NotPlain
         from rich.table import Table
 
+        if not doc.get("coverage_complete", True):
+            why = doc.get("reason") or "the search stopped at the first violation"
+            con.print(f"coverage of the explored part only: {why}", soft_wrap=True)
         table = Table(title="coverage", title_justify="left")
         table.add_column("step")
         table.add_column("enabled in states", justify="right")
         table.add_column("taken", justify="right")
-        for name, c in cov.items():
+        rows = [(name, c) for name, c in cov.items()]
+        rows += [(f"{name} (fault)", c) for name, c in doc.get("fault_coverage", {}).items()]
+        for name, c in rows:
             flag = "  never taken" if not c["taken"] else ""
             table.add_row(name + flag, f"{c['enabled_states']:,}", f"{c['taken']:,}")
         con.print(table)
