@@ -461,6 +461,8 @@ def _trace_doc(model: CompiledModel, trace) -> list[dict]:
                 "messages": [{"direction": d, "channel": c, "message": m}
                              for d, c, m in ts.step.messages] if ts.step else [],
                 "changes": changes, "state": state}
+        if ts.step is not None and ts.step.kind == "fault":
+            item["fault"] = True  # a network fault, a crash or a restart
         out.append(item)
         prev = state
     return out

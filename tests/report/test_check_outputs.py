@@ -11,6 +11,8 @@ from mscheck.engine.check import check_spec
 from mscheck.report.junit import to_junit
 from mscheck.report.results import REPORT_CODES, VIOLATION_CODES, from_check, rule_summary
 
+from .conftest import REPO
+
 LIVELOCK = """
 system Spin
 service W {
@@ -64,3 +66,37 @@ def test_livelock_in_sarif_and_github(tmp_path, capsys):
     assert main(["check", path, "--format", "github"]) == 1
     [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("::error")]
     assert "title=MS407 progress::livelock: a fair cycle" in line
+
+
+# ---------------------------------------------------------------- fault steps in traces
+
+SAGA_FAULTS = REPO / "specs" / "seed" / "saga_faults.ms"
+TRACE_KEYS = {"step", "actor", "action", "params", "messages", "changes", "state"}
+
+
+def test_fault_steps_are_marked_in_check_traces():
+    doc = check_spec(mscheck.load(str(SAGA_FAULTS)))
+    [v] = doc["violations"]
+    assert v["kind"] == "liveness"
+    assert [(t["actor"], t["action"], t.get("fault")) for t in v["trace"]] == [
+        (None, "initial state", None), ("OrderSaga", "run_step", None),
+        ("Participant[1]", "on_Execute", None), ("OrderSaga", "retry", None),
+        ("Participant[1]", "on_Execute", None), ("network", "lose", True)]
+    for item in v["trace"]:  # the other keys stay as they were
+        assert set(item) - {"fault"} == TRACE_KEYS
+        assert item.get("fault", True) is True
+
+
+def test_fault_steps_are_marked_in_simulation_traces():
+    from mscheck.engine.compile import CompiledModel
+    from mscheck.engine.simulate import replay
+
+    model = CompiledModel(mscheck.load(str(SAGA_FAULTS)))
+    runs = [replay(model, 11, k, depth=40)["trace"] for k in range(10)]
+    steps = [item for trace in runs for item in trace[1:]]
+    faults = [item for item in steps if item.get("fault")]
+    assert faults and len(faults) < len(steps)
+    for item in steps:
+        is_fault = item["actor"] == "network" or item["action"] in ("crash", "restart")
+        assert item.get("fault", False) is is_fault
+        assert set(item) - {"fault"} == TRACE_KEYS
