@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import mscheck
 import pytest
 from mscheck.engine.compile import CompiledModel, Unsupported
@@ -127,3 +129,82 @@ def test_zero_runs():
     model = _model(DEEP_BUG)
     doc = simulate(model, runs=0, depth=10, seed=0)
     assert (doc["verdict"], doc["runs"], doc["steps"]) == ("inconclusive", 0, 0)
+
+
+# ---------------------------------------------------------------- the command
+
+def _simulate(capsys, tmp_path, *args: str, text: str = DEEP_BUG) -> tuple[int, str, str]:
+    path = tmp_path / "spec.ms"
+    path.write_text(text)
+    from mscheck.cli import main
+
+    code = main(["simulate", str(path), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_seeded_run_finds_the_violation_the_same_way_twice(tmp_path, capsys):
+    args = ("--runs", "200", "--depth", "60", "--seed", "3", "--format", "json")
+    code, out, err = _simulate(capsys, tmp_path, *args)
+    assert (code, err) == (1, "")
+    doc = json.loads(out)
+    assert (doc["verdict"], doc["runs"], doc["steps"], doc["seed"]) == ("violation", 2, 79, 3)
+    [v] = doc["violations"]
+    assert (v["kind"], v["property"], v["run"], len(v["trace"])) == ("invariant", "Small", 1,
+                                                                    20)
+    assert v["trace"][-1]["changes"] == {"Counter.n": "6"}
+    code2, out2, _ = _simulate(capsys, tmp_path, *args)
+    again = json.loads(out2)
+    doc.pop("seconds")
+    again.pop("seconds")
+    assert (code2, again) == (1, doc)
+    code, text, _ = _simulate(capsys, tmp_path, *args[:-2])
+    assert code == 1
+    assert text.splitlines()[0] == "Deep: VIOLATION"
+    assert "  trace (19 steps):" in text.splitlines()
+
+
+def test_cli_weights_steer_the_run(tmp_path, capsys):
+    code, out, _ = _simulate(capsys, tmp_path, "--runs", "5", "--depth", "20", "--seed", "1",
+                             "--weight", "Counter.inc=5", "--weight", "Counter.reset=0",
+                             "--format", "json")
+    doc = json.loads(out)
+    assert (code, doc["runs"], doc["steps"]) == (1, 1, 7)
+    [v] = doc["violations"]
+    assert [t["action"] for t in v["trace"][1:]].count("inc") == 6
+    assert "reset" not in [t["action"] for t in v["trace"]]
+
+
+def test_cli_nothing_found_exits_3(tmp_path, capsys):
+    code, out, err = _simulate(capsys, tmp_path, "--runs", "100", "--depth", "5",
+                               "--format", "json")
+    doc = json.loads(out)
+    assert (code, err, doc["verdict"], doc["runs"], doc["steps"]) == (3, "", "inconclusive",
+                                                                      100, 500)
+    assert doc["reason"] == ("100 random runs of at most 5 steps found no violation; "
+                             "a simulation proves nothing")
+    assert doc["violations"] == [] and doc["run_ends"]["depth"] == 100
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--weight", "Counter.nope=1"), "mscheck: error: weight for Counter.nope: no step of the "
+     "model has that name; the steps are Counter.inc, Counter.other, Counter.reset"),
+    (("--weight", "Counter.inc=x"), "mscheck: error: --weight Counter.inc=x: write "
+     "Service.step=WEIGHT"),
+    (("--weight", "Counter.inc=-1"), "mscheck: error: the weight of Counter.inc must be a "
+     "number >= 0, not -1.0"),
+    (("--property", "Nope"), "mscheck: error: no invariant or reachable property named Nope; "
+     "the spec has Small"),
+])
+def test_cli_bad_arguments_exit_2(tmp_path, capsys, args, message):
+    code, out, err = _simulate(capsys, tmp_path, *args)
+    assert (code, out, err) == (2, "", message + "\n")
+
+
+def test_cli_bad_counts_exit_2(tmp_path, capsys):
+    for option in ("--runs", "--depth", "--max-faults"):
+        with pytest.raises(SystemExit) as info:
+            _simulate(capsys, tmp_path, option, "-2")
+        assert info.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"mscheck: error: argument {option}: must be >= 0, not -2")
