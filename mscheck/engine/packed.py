@@ -818,20 +818,24 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
     """
     inverse = [(t.mask, [(k, d) for k, ds in t.entries.items() if ds is not ERROR for d in ds])
                for t in pm.tables]
+    locate = getattr(levels, "locate", None)
     path = [target]
     for j in range(level - 1, -1, -1):
         cur = path[-1]
-        position = {s: n for n, s in enumerate(levels[j])}
-        parent, best = None, None
+        cands = {}  # the states with a step to ``cur``, in the order the tables list them
         for mask, pairs in inverse:
             for k, d in pairs:
                 s = cur ^ d
-                n = position.get(s)
-                # the parent met first in the level: the one breadth-first search records
-                # (a state where a step fails was not expanded: it is no parent)
-                if n is not None and s & mask == k and (best is None or n < best) \
-                        and not _fails(pm, s):
-                    parent, best = s, n
+                if s & mask == k:
+                    cands[s] = None
+        if locate is not None:
+            position = locate(j, list(cands))
+        else:
+            position = {s: n for n, s in enumerate(levels[j])}
+        # the parent met first in the level: the one breadth-first search records (a state
+        # where a step fails was not expanded: it is no parent)
+        found = sorted((position[s], s) for s in cands if s in position)
+        parent = next((s for _, s in found if not _fails(pm, s)), None)
         if parent is None:  # pragma: no cover - every state of level j+1 has a parent
             raise AssertionError("broken level structure")
         path.append(parent)

@@ -53,7 +53,7 @@ every transition's target number is kept (4 bytes each while the states fit in `
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -616,15 +616,36 @@ class _Visited:
     def __len__(self):
         return self.size
 
-    def add(self, words: list[np.ndarray], distinct: bool = True) -> np.ndarray:
+    def add(self, words: list[np.ndarray], distinct: bool = True,
+            source: Callable[[], Iterable[list[np.ndarray]]] | None = None) -> np.ndarray:
         """Insert states; returns for each whether it was new. Unless ``distinct`` (no state
-        occurs twice), of equal states only the first (least index) counts as new."""
+        occurs twice), of equal states only the first (least index) counts as new.
+
+        ``source``, when given, lists the states already in the set (batches of word
+        arrays, numbered ones in the order of their numbers): to grow, the set then drops
+        its table before making the larger one and inserts them again from there, so the
+        two tables never exist at once."""
         n = len(words[0])
         need = self.size + n
         if need > self.MAX_LOAD * self.cap:
             cap = self.cap
             while need > self.MAX_LOAD * cap:
                 cap *= 2
+            if source is not None:
+                size = self.size
+                self.table = self.tag = self.ids = self.slot = None
+                self._alloc(cap)
+                self.size = 0
+                for batch in source():
+                    first = self.size
+                    if not self._insert(batch).all():  # pragma: no cover
+                        raise AssertionError("the states listed to grow the set repeat")
+                    if self.ids is not None:
+                        self.ids[self.slot] = np.arange(first, self.size,
+                                                        dtype=self.ids.dtype)
+                if self.size != size:  # pragma: no cover
+                    raise AssertionError("the states listed to grow the set are not its own")
+                return self._insert(words, distinct)
             old, tag, empty, ids = self.table, self.tag, self.empty, self.ids
             self._alloc(cap)
             self.size = 0
@@ -724,6 +745,20 @@ class _Levels:
     def __getitem__(self, j):
         return self._layout.to_ints(self._levels[j])
 
+    def locate(self, j: int, states: list[int]) -> dict[int, int]:
+        """Where each of ``states`` first occurs in level ``j`` (those that occur)."""
+        level = self._levels[j]
+        out = {}
+        for s in states:
+            hit = None
+            for w, x in enumerate(level):
+                eq = x == x.dtype.type((s >> 64 * w) & _M64)
+                hit = eq if hit is None else hit & eq
+            at = np.flatnonzero(hit)
+            if len(at):
+                out[s] = int(at[0])
+        return out
+
 
 def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
@@ -808,7 +843,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         rep = None if targets is None else np.empty(m, dtype=np.int32 if m < 1 << 31
                                                     else np.int64)
         cand = np.flatnonzero(_first_occurrence(succ, scratch, rep))
-        new = visited.add([x[cand] for x in succ])
+        new = visited.add([x[cand] for x in succ], source=visited_so_far)
         if rep is not None:  # the number of each successor: that of its first occurrence
             ids = visited.number(new, n_before)
             num = np.empty(m, dtype=ids.dtype)
@@ -821,6 +856,18 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             np.take(num, rep, out=targets[n_targets:n_targets + m], mode="clip")
             n_targets += m
         return cand, new
+
+    parts: list[list[np.ndarray]] = []  # the next level's states found so far, in order
+
+    def visited_so_far():
+        """The visited states in breadth-first order, a slice at a time: the levels kept
+        for traces, then the next level's states found so far."""
+        for lv in levels:
+            for a in range(0, len(lv[0]), REHASH):
+                yield layout.load(lv, a, a + REHASH)
+        for part in parts:
+            for a in range(0, len(part[0]), REHASH):
+                yield [x[a:a + REHASH] for x in part]
 
     if handoff is None:
         init: list[int] = []
@@ -931,7 +978,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if limits.max_depth is not None and depth >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
                 break
-            parts: list[list[np.ndarray]] = []
+            parts = []
             n_new = 0
             size = len(frontier[0])
             if (pair is None and workers > 1 and keep is None and size >= min_level

@@ -138,18 +138,29 @@ def test_first_occurrence_names_the_first(words):
         assert np.array_equal(first, _first_occurrence(states, _Scratch()))
 
 
+@pytest.mark.parametrize("from_source", [False, True], ids=["rehash", "source"])
 @pytest.mark.parametrize("bits", [20, 64, 100, 128])
-def test_visited_numbers_survive_growth(bits):
+def test_visited_numbers_survive_growth(bits, from_source):
+    # growing rehashes the old table, or (with a source listing the states in the order
+    # of their numbers, as the levels do) drops it and inserts the listed states again
     layout = _Layout(bits)
     rng = random.Random(bits)
     visited = _Visited(layout, numbered=True)
     number: dict[int, int] = {}
+    grown = []
+
+    def source():
+        grown.append(len(number))
+        order = sorted(number, key=number.get)
+        for a in range(0, len(order), 777):
+            yield layout.from_ints(order[a:a + 777])
+
     for _ in range(12):  # from 1024 slots to many times more: the set grows and rehashes
         ints = [rng.getrandbits(bits) for _ in range(3000)]
         ints += rng.sample(sorted(number), min(500, len(number)))  # some seen before
         ints = list(dict.fromkeys(ints))
         rng.shuffle(ints)
-        new = visited.add(layout.from_ints(ints))
+        new = visited.add(layout.from_ints(ints), source=source if from_source else None)
         assert list(new) == [s not in number for s in ints]
         got = visited.number(new, len(number))
         for s, fresh in zip(ints, new.tolist()):
@@ -157,3 +168,7 @@ def test_visited_numbers_survive_growth(bits):
                 number[s] = len(number)
         assert got.tolist() == [number[s] for s in ints]
     assert len(visited) == len(number)
+    # from 1024 slots to 8192, 16384, 32768 and 65536, when it holds 0, 3000, 9000 and
+    # 21000 states (fewer with 20 bits: some random states repeat)
+    assert grown == ([0, 3000, 9000, 21000] if bits > 20 else [0, 2996, 8970, 20787]) \
+        if from_source else not grown
