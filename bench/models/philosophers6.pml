@@ -1,13 +1,16 @@
 /* Dining philosophers as specs/classic/philosophers6.ms writes them (six phases a meal).
-   N comes from -DN=... */
+   N comes from -DN=... The two steps that move no fork write eating[p], a global that only
+   records the phase: SPIN merges steps on local data only into their neighbours, which
+   would leave five phases (and `skip; skip` is folded into one). */
 chan fork[N] = [1] of { bit };
+bit eating[N];
 
 proctype phil(byte p) {
   do
   :: fork[p]?_;              /* take left */
      fork[(p + 1) % N]?_;    /* take right: ready */
-     skip;                   /* start eating */
-     skip;                   /* stop eating: sated */
+     eating[p] = 1;          /* start eating */
+     eating[p] = 0;          /* stop eating: sated */
      fork[(p + 1) % N]!1;    /* put right: releasing */
      fork[p]!1               /* put left */
   od
