@@ -908,13 +908,16 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if len(bfs_order) != n_visited or not new.all():  # pragma: no cover
                 raise AssertionError("the packed loop's levels are not its visited states")
             del bfs_order
-            # the targets of the edges of the levels the packed loop expanded (all visited)
+            # the targets of the edges of the levels the packed loop expanded (all visited;
+            # should the set grow meanwhile, its states are the levels, then the frontier)
+            parts = [frontier]
             for lv in levels:
                 for a in range(0, len(lv[0]), chunk):
                     succ = successors(vtables, layout.load(lv, a, a + chunk), W)[3]
                     if len(succ[0]) and unique_successors(succ, n_visited)[1].any():
                         raise AssertionError("a successor of the packed loop's levels was "
                                              "not visited")  # pragma: no cover
+            parts = []
         handoff.visited = None
 
     def first_violation(leaves, states: list[np.ndarray]):

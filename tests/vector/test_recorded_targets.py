@@ -91,6 +91,36 @@ def test_philosophers_hand_over(small):
     assert kept["dst_level"] == 0
 
 
+def test_hand_over_grows_the_visited_set(monkeypatch):
+    # handed over once 300 states are visited (the levels stay narrow): the visited set is
+    # sized for them, and recording the targets of the packed loop's levels makes it grow
+    # before the vector engine's first level; its states are then those levels and the
+    # frontier
+    import mscheck.engine.vector as vector
+
+    monkeypatch.setattr(vector, "SMALL_STATES", 300)
+    grown = []
+    add = _Visited.add
+
+    def spy(self, words, distinct=True, source=None):
+        before = (len(words[0]), self.size, self.cap)
+        out = add(self, words, distinct, source)
+        grown.append(before + (self.cap,))
+        return out
+
+    monkeypatch.setattr(_Visited, "add", spy)
+    spec = mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"), {"N": "7"})
+    kept, got = check_recorded(lambda: PackedModel(CompiledModel(spec)), keep_going=True,
+                               check_deadlock=False, small=1 << 30, chunk=CHECK_EVERY)
+    assert (got.states, got.packed_levels) == (4286, 5)
+    # (states given, states in the set, slots before, slots after): the 540 states of the
+    # packed loop, then the successors of its five levels, all visited; the last ones make
+    # the set grow
+    assert grown[:7] == [(540, 0, 1024, 1024), (7, 540, 1024, 1024), (28, 540, 1024, 1024),
+                         (77, 540, 1024, 1024), (161, 540, 1024, 1024),
+                         (267, 540, 1024, 2048), (371, 540, 2048, 2048)]
+
+
 @pytest.mark.parametrize("pad", [20, 34])
 def test_padded_states(pad):
     # 64-bit states leave the top word no spare bit (the visited set tags its slots apart)
