@@ -1,5 +1,6 @@
 """The vectorised engine (mscheck/engine/vector.py) against packed_search, on the models of
-bench/run.py: philosophers (N = 10, 12, 13) and two-phase commit (5..7 resource managers).
+bench/run.py: philosophers (N = 10, 12, 13), philosophers with six phases a meal
+(``--models philosophers6``) and two-phase commit (5..7 resource managers).
 
 Every measurement runs in a fresh interpreter, so its peak resident memory is its own:
 
@@ -41,8 +42,8 @@ sys.path.insert(0, ROOT)
 def load(model: str, size: int):
     import mscheck
 
-    if model == "philosophers":
-        return mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"),
+    if model in ("philosophers", "philosophers6"):
+        return mscheck.load(os.path.join(ROOT, "specs", "classic", f"{model}.ms"),
                             {"N": str(size)})
     rms = ", ".join(f"r{i}" for i in range(1, size + 1))
     return mscheck.load(os.path.join(ROOT, "specs", "classic", "two_phase.ms"),
@@ -158,7 +159,7 @@ def main(argv=None):
             print(f"{name:>32} {len(sizes):>7} {max(sizes):>7}  " +
                   " ".join(f"{times[t]:7.3f}" for t in THRESHOLDS) + f"   {best}", flush=True)
         return
-    defaults = {"philosophers": [10, 12, 13], "two_phase": [5, 6, 7]}
+    defaults = {"philosophers": [10, 12, 13], "philosophers6": [10, 12], "two_phase": [5, 6, 7]}
     results = []
     for model in args.models.split(","):
         sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else defaults[model]

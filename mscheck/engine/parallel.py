@@ -47,7 +47,6 @@ import numpy as np
 
 from mscheck.engine.search import _rss
 
-PROF = [0.0] * 4
 CHILD = 1 << 48  # added to the keys of the successors the child process found
 OWNER_SALT = 5  # the hash round (multiplier) that picks a state's process
 
