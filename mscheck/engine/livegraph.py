@@ -25,8 +25,7 @@ import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
 from mscheck.engine.packed import NotPackable, PackedModel
-from mscheck.engine.vector import (_Budget, _good, _hash, _leaves, _test_ok, placed,
-                                   vector_search)
+from mscheck.engine.vector import _Budget, _hash, _leaves, leaf_ok, placed, vector_search
 
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
 
@@ -217,8 +216,8 @@ def _row_labels(vt, labels: _Labels) -> np.ndarray:
 def holds_mask(pm: PackedModel, expr, states: np.ndarray) -> np.ndarray:
     """Where ``expr`` holds, for every state of ``states`` (a domain error counts as false,
     as the scalar liveness check counts it)."""
-    ((_mask, fold, good, test),) = _leaves([pm._leaf(expr, {})], 1, _Budget())
-    return _good(fold, good, [states]) if test is None else _test_ok(fold, test, [states])
+    (leaf,) = _leaves([pm._leaf(expr, {})], 1, _Budget())
+    return leaf_ok(leaf, [states])
 
 
 class DecodedStates:

@@ -14,7 +14,10 @@ when touched, so a step that reads more than was found stops the packed engine (
 engine then runs) instead of computing a wrong table.
 
 Invariants are split into conjuncts (``and``, ``forall`` over constant sets); a conjunct that
-reads few slots becomes a set of bad keys. Search is breadth-first, level by level, so the
+reads few slots becomes a set of good keys. A conjunct that reads more is split further by its
+boolean structure (``or``, ``=>``, ``not``, ``exists`` ...) into parts that read few slots,
+each tabulated, when no part can raise a domain error; otherwise it is evaluated once per key
+met. Search is breadth-first, level by level, so the
 first violation is found at the smallest depth; traces are rebuilt with the scalar engine.
 """
 
@@ -39,6 +42,7 @@ __all__ = ["PackedModel", "NotPackable", "packed_search"]
 MAX_TABLE = 1 << 16  # key space of a joined transition table
 EAGER_LEAF = 1 << 12  # a property leaf with at most this many keys is tabulated at once
 MAX_DOMAIN = 1 << 14  # values of one slot
+MAX_PARTS = 1 << 8  # tabulated parts of one property leaf split by its boolean structure
 
 
 class NotPackable(Exception):
@@ -454,12 +458,35 @@ class PackedModel:
 
     def _leaf(self, e: N.Expr, env: dict):
         """``(mask, good, test)``: ``good`` is the set of keys where the leaf holds, computed
-        at once when the slots it reads have few values; otherwise ``test(state)`` decides,
-        remembering each key it has seen.
+        at once when the slots it reads have few values; otherwise ``test(state)`` decides:
+        a :class:`_Compound` of narrow parts when the leaf's boolean structure splits into
+        parts that each read few slots (see :meth:`_split`), else a test that remembers
+        each key it has seen.
 
         A set slot (or a set or log channel) that the leaf reads only through ``c in S``
         for constants ``c`` is read bit by bit: the key holds just the bits of those
         elements (a value's index in such a slot is the bit mask of its elements)."""
+        mask, size, keys, value = self._reader(e, env)
+        if size <= EAGER_LEAF:
+            return (mask, frozenset(k for k in keys() if value(k)), None)
+        tree = self._split(e, env, [MAX_PARTS])
+        if tree is not None:
+            return (_tree_mask(tree), None, _Compound(tree))
+        memo: dict[int, bool] = {}
+
+        def test(s: int) -> bool:
+            k = s & mask
+            v = memo.get(k)
+            if v is None:
+                v = memo[k] = value(k)
+            return v
+        return (mask, None, test)
+
+    def _reader(self, e: N.Expr, env: dict):
+        """How a leaf reads the state: ``(mask, size, keys, value)``: the bits it reads,
+        the number of their combinations, all of them (``keys()``), and ``value(key,
+        strict=False)``, whether the leaf holds there (a domain error counts as false, or
+        raises :class:`StepError` when ``strict``)."""
         model = self.model
         f = model._cx(e)
         hits = self._memberships(e, env)
@@ -482,9 +509,8 @@ class PackedModel:
                 b = 1 << (self.offset[slot] + self._set_bits(slot)[elem])
                 bit_of.append((slot, elem, b))
                 mask |= b
-        memo: dict[int, bool] = {}
 
-        def value(key: int) -> bool:
+        def value(key: int, strict: bool = False) -> bool:
             state = self.partial_state(slots, key)
             if elems:
                 state = list(state)
@@ -495,13 +521,14 @@ class PackedModel:
             try:
                 return f(state, env) is True
             except StepError:
+                if strict:
+                    raise
                 return False  # a domain error inside the property counts as false
             except _PoisonRead:
                 raise NotPackable("a property reads more than the packed engine found") \
                     from None
 
-        if prod(len(self.domains[i]) for i in slots) << len(bit_of) <= EAGER_LEAF:
-            good = set()
+        def keys():
             for combo in self._combinations(slots):
                 base = 0
                 for i, c in zip(slots, combo):
@@ -511,17 +538,59 @@ class PackedModel:
                     for j, (_, _, b) in enumerate(bit_of):
                         if m >> j & 1:
                             key |= b
-                    if value(key):
-                        good.add(key)
-            return (mask, frozenset(good), None)
+                    yield key
 
-        def test(s: int) -> bool:
-            k = s & mask
-            v = memo.get(k)
-            if v is None:
-                v = memo[k] = value(k)
-            return v
-        return (mask, None, test)
+        return mask, prod(len(self.domains[i]) for i in slots) << len(bit_of), keys, value
+
+    def _split(self, e: N.Expr, env: dict, budget: list[int]):
+        """The boolean structure of ``e`` (``and``, ``or``, ``not``, ``=>``, ``forall`` and
+        ``exists`` over constant sets) down to parts that each read few slots, tabulated:
+        ``("leaf", (mask, good))``, ``("not", tree)``, ``("and" | "or", [trees])``; or None.
+
+        Only when no part raises a domain error on any combination of the values it reads:
+        then no operand is left unevaluated for an error, and combining the parts' values
+        gives the value of ``e``. ``budget[0]`` bounds the number of parts."""
+        if isinstance(e, N.BoolOp) and e.op in ("and", "or"):
+            parts = []
+            for o in e.operands:
+                t = self._part(o, env, budget)
+                if t is None:
+                    return None
+                parts.append(t)
+            return (e.op, parts)
+        if isinstance(e, N.Binary) and e.op == "=>":
+            left = self._part(e.left, env, budget)
+            right = None if left is None else self._part(e.right, env, budget)
+            return None if right is None else ("or", [("not", left), right])
+        if isinstance(e, N.Unary) and e.op == "not":
+            t = self._part(e.operand, env, budget)
+            return None if t is None else ("not", t)
+        if isinstance(e, N.Quant) and e.kind in ("exists", "forall"):
+            try:
+                envs = list(self.model._bindings(e.vars)([POISON] * len(self.domains), env))
+            except Exception:  # noqa: BLE001 - the domain depends on the state
+                return None
+            parts = []
+            for b in envs:
+                t = self._part(e.body, b, budget)
+                if t is None:
+                    return None
+                parts.append(t)
+            return ("or" if e.kind == "exists" else "and", parts)
+        return None
+
+    def _part(self, e: N.Expr, env: dict, budget: list[int]):
+        """One part of :meth:`_split`: tabulated when it reads few slots, else split."""
+        mask, size, keys, value = self._reader(e, env)
+        if size > EAGER_LEAF:
+            return self._split(e, env, budget)
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        try:
+            return ("leaf", (mask, frozenset(k for k in keys() if value(k, strict=True))))
+        except StepError:
+            return None
 
     def _set_bits(self, slot: int) -> dict:
         """Each element's bit in a slot whose values are the subsets of a list (the index of
@@ -854,6 +923,43 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
 
 
 _TRUE = N.Lit(T.BOOL, value=True)
+
+
+class _Compound:
+    """A property leaf that reads too much to tabulate, as a boolean combination of parts
+    that are tabulated (``tree``, made by :meth:`PackedModel._split`); ``self(state)``
+    evaluates it."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self, tree):
+        self.tree = tree
+
+    def __call__(self, s: int) -> bool:
+        return _tree_holds(self.tree, s)
+
+
+def _tree_holds(t, s: int) -> bool:
+    op = t[0]
+    if op == "leaf":
+        mask, good = t[1]
+        return (s & mask) in good
+    if op == "not":
+        return not _tree_holds(t[1], s)
+    if op == "and":
+        return all(_tree_holds(x, s) for x in t[1])
+    return any(_tree_holds(x, s) for x in t[1])
+
+
+def _tree_mask(t) -> int:
+    if t[0] == "leaf":
+        return t[1][0]
+    if t[0] == "not":
+        return _tree_mask(t[1])
+    out = 0
+    for x in t[1]:
+        out |= _tree_mask(x)
+    return out
 
 
 def _without(e, hits: dict):

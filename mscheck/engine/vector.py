@@ -37,9 +37,10 @@ A state's successors, its step errors (a state where a step fails is not expande
 deadlock are found as ``packed_search`` finds them; the limits (``Limits``) are checked at the
 same points (every 16384 states of a level, and after each level), so a state limit stops at
 the same count. Invariant leaves with a table of good keys are tested array-wide (a direct
-table, or membership by ``np.searchsorted``); leaves that read too many slots to tabulate are
-evaluated once per distinct key of the level (their ``test`` depends on the key only) and then
-applied array-wide.
+table, or membership by ``np.searchsorted``); a leaf split into tabulated parts by its boolean
+structure combines their masks with ``&``, ``|`` and ``~``; the other leaves that read too
+many slots to tabulate are evaluated once per distinct key of the level (their ``test``
+depends on the key only) and then applied array-wide.
 
 Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` of the slots
 used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
@@ -58,8 +59,8 @@ from typing import Callable, Iterable
 import numpy as np
 
 from mscheck.engine.model import Violation
-from mscheck.engine.packed import (ERROR, PackedModel, _fails, _step_error, _trace,
-                                   check_level, packed_search, report_unreachable)
+from mscheck.engine.packed import (ERROR, PackedModel, _Compound, _fails, _step_error,
+                                   _trace, check_level, packed_search, report_unreachable)
 from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reached
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
@@ -436,19 +437,52 @@ def _test_ok(fold: _Fold, test, states: list[np.ndarray]) -> np.ndarray:
     return vals[np.searchsorted(ks, keys)]
 
 
+def _good_keys(fold: _Fold, good, budget: _Budget) -> np.ndarray:
+    """The good keys of a tabulated leaf: a direct table (whether each key is good) when
+    the budget allows, else a sorted array."""
+    arr = fold.array(sorted(fold.fold(k) for k in good))
+    if budget.take(fold, 1):
+        table = np.zeros(1 << fold.bits, dtype=bool)
+        table[fold.index(arr)] = True
+        arr = table
+    return arr
+
+
+def _vtree(tree, words: int, budget: _Budget):
+    """A :class:`mscheck.engine.packed._Compound`'s tree with each tabulated part's fold
+    and good keys."""
+    if tree[0] == "leaf":
+        mask, good = tree[1]
+        fold = _Fold(mask, words)
+        return ("leaf", fold, _good_keys(fold, good, budget))
+    if tree[0] == "not":
+        return ("not", _vtree(tree[1], words, budget))
+    return (tree[0], [_vtree(t, words, budget) for t in tree[1]])
+
+
+def _tree_ok(t, states: list[np.ndarray]) -> np.ndarray:
+    if t[0] == "leaf":
+        return _good(t[1], t[2], states)
+    if t[0] == "not":
+        return ~_tree_ok(t[1], states)
+    out = None
+    for x in t[1]:
+        v = _tree_ok(x, states)
+        out = v if out is None else (out & v if t[0] == "and" else out | v)
+    return np.full(len(states[0]), t[0] == "and") if out is None else out
+
+
 def _leaves(leaves, words: int, budget: _Budget):
     """Property leaves with their fold and their good keys (a direct table or a sorted
-    array)."""
+    array), or for a compound leaf its tree of tabulated parts."""
     out = []
     for mask, good, test in leaves:
         fold = _Fold(mask, words)
         arr = None
         if test is None:
-            arr = fold.array(sorted(fold.fold(k) for k in good))
-            if budget.take(fold, 1):  # a direct table: whether each key is good
-                table = np.zeros(1 << fold.bits, dtype=bool)
-                table[fold.index(arr)] = True
-                arr = table
+            arr = _good_keys(fold, good, budget)
+        elif isinstance(test, _Compound):
+            arr = _vtree(test.tree, words, budget)
         out.append((mask, fold, arr, test))
     return out
 
@@ -462,11 +496,21 @@ def _good(fold: _Fold, good: np.ndarray, states: list[np.ndarray]) -> np.ndarray
     return _member(good, keys)
 
 
+def leaf_ok(leaf, states: list[np.ndarray]) -> np.ndarray:
+    """Whether each state satisfies a leaf made by :func:`_leaves`."""
+    _mask, fold, good, test = leaf
+    if test is None:
+        return _good(fold, good, states)
+    if isinstance(test, _Compound):
+        return _tree_ok(good, states)
+    return _test_ok(fold, test, states)
+
+
 def first_bad(leaves, states: list[np.ndarray]) -> int | None:
     """The index of the first state that fails some leaf of an invariant, or None."""
     best = None
-    for mask, fold, good, test in leaves:
-        ok = _good(fold, good, states) if test is None else _test_ok(fold, test, states)
+    for leaf in leaves:
+        ok = leaf_ok(leaf, states)
         if not ok.all():
             hit = int(np.argmin(ok))
             if best is None or hit < best:
@@ -479,11 +523,8 @@ def witnessed(disjuncts, states: list[np.ndarray]) -> bool:
     ``reachable`` property."""
     for leaves in disjuncts:
         cand = states
-        for mask, fold, good, test in sorted(leaves, key=lambda lf: lf[3] is not None):
-            if test is None:
-                sel = _good(fold, good, cand)
-            else:
-                sel = _test_ok(fold, test, cand)
+        for leaf in sorted(leaves, key=lambda lf: lf[3] is not None):
+            sel = leaf_ok(leaf, cand)
             cand = [x[sel] for x in cand]
             if not len(cand[0]):
                 break
