@@ -30,8 +30,8 @@ How a level is expanded, a chunk of states at a time:
   slot, the least index hashed there (``np.minimum.at``): a successor equal to its slot's
   holder is settled, the others are hashed again;
 * the first occurrences go into the visited set, an open-addressing hash table (linear
-  probing) of whole states, inserted a batch at a time; those not there before are the new
-  states, in discovery order.
+  probing) of whole states or of quotient slots, inserted a batch at a time; those not
+  there before are the new states, in discovery order.
 
 A state's successors, its step errors (a state where a step fails is not expanded) and
 deadlock are found as ``packed_search`` finds them; the limits (``Limits``) are checked at the
@@ -44,7 +44,8 @@ depends on the key only) and then applied array-wide.
 
 Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` of the slots
 used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
-64) and the levels kept for traces (8 bytes per word; the top word of a wider state in the
+64; 4 to 6 bytes a slot for states of one word kept in quotient slots, see ``_Visited``) and
+the levels kept for traces (8 bytes per word; the top word of a wider state in the
 smallest unsigned type that holds its bits), plus the working arrays of one chunk. With
 ``keep`` (for the liveness graph, states of at most 64 bits), each slot of the visited set
 also holds its state's breadth-first number (4 bytes while the slots fit in ``int32``), and
@@ -66,7 +67,9 @@ from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reach
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
            "MIN_FRONTIER"]
 
-CHUNK = 1 << 15  # states of a level expanded at once (a multiple of 16384)
+CHUNK = 1 << 14  # states of a level expanded at once (a multiple of 16384)...
+BIG_SEARCH = 1 << 20  # ...twice as many from this many visited states (their temporaries are
+# small next to the visited set by then, and larger batches are faster)
 CHECK_EVERY = 1 << 14  # packed_search checks its limits every 16384 states of a level
 MIN_FRONTIER = 0  # see packed_or_vector_search
 SMALL_LEVEL = 128  # levels below this size run faster in the packed loop (bench/vector.py)
@@ -78,6 +81,10 @@ ROTATION_BUDGET = 1 << 12  # rotations tried when folding a mask that spans word
 DENSE_BITS = 20  # a key of at most this many bits may index a direct table (else a search)
 DENSE_BYTES = 1 << 26  # the direct tables of one search take at most this much memory
 REHASH = 1 << 16  # slots of the visited set moved at once when it grows
+# quotient slots split in two arrays up to this many slots: in a larger table the second
+# array costs a cache miss per probe (15 % of the search time at 8.8 M states, against 8 %
+# at 614 k)
+QUOTIENT_LOW_SLOTS = 1 << 22
 
 
 class NotVectorisable(Exception):
@@ -618,31 +625,72 @@ def _first_occurrence(words: list[np.ndarray], scratch: _Scratch,
         salt += 1
 
 
-class _Visited:
-    """The visited states: an open-addressing hash set (linear probing) of whole states, one
-    array per word (the top word in its narrow type, as ``_Layout.store`` keeps it); exact:
-    a probe compares every word. Empty slots hold all ones in the top word, which no state
-    has when the top word has a spare bit; otherwise an extra byte per slot marks them.
+class _Crowded(Exception):
+    """A quotient slot cannot hold how far a state was probed from its home slot."""
 
-    With ``numbered``, each slot also holds its state's number (``ids``, given by
-    :meth:`number`), and each insertion leaves in ``slot`` where each state it was given
-    sits."""
+
+class _Visited:
+    """The visited states: an open-addressing hash set (linear probing), exact: a probe
+    compares whole states, never hashes alone. Two ways to hold a slot:
+
+    * quotient slots (states of one word, not ``numbered``, when they make a slot smaller
+      than 8 bytes): a state ``x`` of ``b`` bits is first mapped one-to-one onto
+      ``h = x * C mod 2**b`` (``C`` odd); the top ``k`` bits of ``h`` name its home slot
+      (the table has ``2**k`` slots) and the slot keeps only the other ``r = b - k`` bits,
+      with ``d + 1`` above them, ``d`` being how far past its home the state sits. The slot
+      and what it holds give back ``h``, hence ``x``, so the set stays exact. The value
+      is split into a ``uint32`` (``d + 1`` and the top bits: 0 when the slot is empty)
+      and, when it needs more than 32 bits (in tables of up to ``QUOTIENT_LOW_SLOTS``
+      slots), a ``uint8`` or ``uint16`` of the low bits. A 50-bit state in a table of
+      ``2**20`` slots takes 5 bytes a slot instead of 8, a 32-bit state 4. Should a state
+      be probed too far for its ``d + 1`` to fit (``_Crowded``: clustered hashes), the set
+      holds whole states from then on;
+    * whole states, one array per word (the top word in its narrow type, as
+      ``_Layout.store`` keeps it). Empty slots hold all ones in the top word, which no
+      state has when the top word has a spare bit; otherwise an extra byte per slot marks
+      them.
+
+    With ``numbered`` (whole states), each slot also holds its state's number (``ids``,
+    given by :meth:`number`), and each insertion leaves in ``slot`` where each state it was
+    given sits."""
 
     MAX_LOAD = 0.7
+    #: a quotient slot holds at least this many bits of ``d + 1`` (probes of up to 254)
+    MIN_PROBE_BITS = 8
 
     def __init__(self, layout: "_Layout", capacity: int = 1 << 10, numbered: bool = False):
         self.words = layout.words
         self.top = layout.top
+        self.bits = layout.bits
         top_bits = layout.bits - 64 * (layout.words - 1)
         self.spare = top_bits < 8 * self.top.itemsize
         self.size = 0
         self.numbered = numbered
+        self.crowded = False  # quotient slots were crowded once: whole states from then on
         self.ids = self.slot = None
         self._alloc(capacity)
 
     def _alloc(self, cap: int):
         self.cap = cap
         self.k = cap.bit_length() - 1
+        self.quotient = False
+        if self.words == 1 and not self.numbered and not self.crowded and self.bits >= self.k:
+            r = self.bits - self.k
+            low = max(0, r + self.MIN_PROBE_BITS - 32)  # bits kept apart from the uint32
+            low = 0 if low == 0 else 8 if low <= 8 else 16 if low <= 16 else None
+            if low == 0 or low is not None and cap <= QUOTIENT_LOW_SLOTS:
+                self.quotient = True
+                mul = (int(_MULS[0]) & ((1 << self.bits) - 1)) | 1
+                self.r, self.low = r, low
+                self.mul = _U64(mul)
+                self.inv = _U64(pow(mul, -1, 1 << self.bits))
+                self.hmask = _U64((1 << self.bits) - 1)
+                self.step = np.uint32(1 << (r - low))  # one probe further: d + 1 grows
+                self.table = [np.zeros(cap, dtype=np.uint32)]
+                if low:
+                    self.table.append(np.zeros(cap, dtype=np.uint8 if low == 8 else np.uint16))
+                self.tag, self.empty = self.table[0], np.uint32(0)
+                return
         if self.numbered:  # fewer states than slots: their numbers fit in int32 while cap does
             self.ids = np.empty(cap, dtype=np.int32 if cap <= 1 << 31 else np.int64)
         self.table = [np.zeros(cap, dtype=_U64) for _ in range(self.words - 1)]
@@ -666,38 +714,71 @@ class _Visited:
         arrays, numbered ones in the order of their numbers): to grow, the set then drops
         its table before making the larger one and inserts them again from there, so the
         two tables never exist at once."""
-        n = len(words[0])
-        need = self.size + n
-        if need > self.MAX_LOAD * self.cap:
-            cap = self.cap
-            while need > self.MAX_LOAD * cap:
-                cap *= 2
-            if source is not None:
-                size = self.size
-                self.table = self.tag = self.ids = self.slot = None
+        need = self.size + len(words[0])
+        cap = self.cap
+        while need > self.MAX_LOAD * cap:
+            cap *= 2
+        if cap != self.cap:
+            self._grow(cap, source)
+        try:
+            return self._insert(words, distinct)
+        except _Crowded:  # the set is as it was before this batch
+            self.crowded = True
+            self._grow(self.cap, source)
+            return self._insert(words, distinct)
+
+    def _grow(self, cap: int, source) -> None:
+        """Move the states into a table of ``cap`` slots (of whole states, should quotient
+        slots be crowded)."""
+        size = self.size
+        while True:
+            try:
+                if source is not None:
+                    self.table = self.tag = self.ids = self.slot = None
+                    self._alloc(cap)
+                    self.size = 0
+                    for batch in source():
+                        first = self.size
+                        if not self._insert(batch).all():  # pragma: no cover
+                            raise AssertionError("the states listed to grow the set repeat")
+                        if self.ids is not None:
+                            self.ids[self.slot] = np.arange(first, self.size,
+                                                            dtype=self.ids.dtype)
+                    if self.size != size:  # pragma: no cover
+                        raise AssertionError("the states listed to grow the set are not "
+                                             "its own")
+                    return
+                old = object.__new__(_Visited)
+                old.__dict__.update(self.__dict__)
                 self._alloc(cap)
                 self.size = 0
-                for batch in source():
-                    first = self.size
-                    if not self._insert(batch).all():  # pragma: no cover
-                        raise AssertionError("the states listed to grow the set repeat")
-                    if self.ids is not None:
-                        self.ids[self.slot] = np.arange(first, self.size,
-                                                        dtype=self.ids.dtype)
-                if self.size != size:  # pragma: no cover
-                    raise AssertionError("the states listed to grow the set are not its own")
-                return self._insert(words, distinct)
-            old, tag, empty, ids = self.table, self.tag, self.empty, self.ids
-            self._alloc(cap)
-            self.size = 0
-            for a in range(0, len(tag), REHASH):  # a slice at a time: small temporaries
-                used = np.flatnonzero(tag[a:a + REHASH] != empty) + a
-                if len(used):
-                    self._insert([x[used] for x in old])
-                    if ids is not None:
-                        self.ids[self.slot] = ids[used]
-            del old, tag, ids
-        return self._insert(words, distinct)
+                for a in range(0, old.cap, REHASH):  # a slice at a time: small temporaries
+                    used, states = old._entries(a, a + REHASH)
+                    if len(used):
+                        self._insert(states)
+                        if old.ids is not None:
+                            self.ids[self.slot] = old.ids[used]
+                return
+            except _Crowded:
+                if source is None:  # back to the old table
+                    self.__dict__.update(old.__dict__)
+                self.crowded = True
+
+    def _entries(self, a: int, b: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The used slots among slots ``a`` to ``b`` and the states they hold."""
+        used = np.flatnonzero(self.tag[a:b] != self.empty) + a
+        if not self.quotient:
+            return used, [x[used] for x in self.table]
+        v = self.table[0][used].astype(_U64) << _U64(self.low)
+        if self.low:
+            v |= self.table[1][used]
+        r = _U64(self.r)
+        d1 = v >> r  # d + 1
+        home = (used.view(_U64) - d1 + _U64(1)) & _U64(self.cap - 1)
+        h = (home << r) | (v & ((_U64(1) << r) - _U64(1)))
+        h *= self.inv
+        h &= self.hmask
+        return used, [h]
 
     def number(self, new: np.ndarray, first: int) -> np.ndarray:
         """After :meth:`add` (``new``: what it returned), with ``numbered``: the number of
@@ -713,6 +794,8 @@ class _Visited:
         return out
 
     def _insert(self, words: list[np.ndarray], distinct: bool = True) -> np.ndarray:
+        if self.quotient:
+            return self._insert_quotient(words[0], distinct)
         n = len(words[0])
         new = np.zeros(n, dtype=bool)
         slot = self.slot = np.empty(n, dtype=np.int64) if self.numbered else None
@@ -763,14 +846,92 @@ class _Visited:
                     slot[:] = at
                 else:
                     slot[pend] = at
-            at += ~(done | free)  # the others probe the next slot
-            at &= mask
             keep = np.flatnonzero(~done)
+            if distinct:  # a state that lost a slot differs from its winner: it moves on
+                at = at[keep]
+                at += 1
+            else:  # the others probe the next slot
+                at += ~(done | free)
+                at = at[keep]
+            at &= mask
             if not len(keep):
                 return new
             pend = keep if pend is None else pend[keep]
-            at = at[keep]
             q = [x[keep] for x in q]
+
+    def _insert_quotient(self, x: np.ndarray, distinct: bool) -> np.ndarray:
+        """:meth:`_insert` into quotient slots; raises :class:`_Crowded` (after taking the
+        batch's states out again) when a state would sit too far from its home slot."""
+        n = len(x)
+        new = np.zeros(n, dtype=bool)
+        if not n:
+            return new
+        lo_t = self.table[0]
+        hi_t = self.table[1] if self.low else None
+        mask, r = self.cap - 1, _U64(self.r)
+        h = x * self.mul
+        h &= self.hmask
+        at = (h >> r).view(np.int64)  # the slot each pending state probes next
+        qh = h.astype(hi_t.dtype) if hi_t is not None else None  # the low bits (truncated)
+        h &= (_U64(1) << r) - _U64(1)
+        h >>= _U64(self.low)
+        q = h.astype(np.uint32)  # the top bits of the rest, below them d + 1 = 1
+        del h
+        q |= self.step
+        pend = None  # the indices of the pending states (None: all)
+        claimed = []  # the slots this batch took (to give back when crowded)
+        while True:
+            cur = lo_t[at]
+            free = cur == 0
+            done = cur == q  # already there, so far
+            if hi_t is not None:
+                hit = np.flatnonzero(done)
+                if len(hit):
+                    done[hit[hi_t[at[hit]] != qh[hit]]] = False
+            fi = np.flatnonzero(free)
+            if len(fi):
+                fat = at[fi]
+                # of several states claiming a slot one wins: the last to write its index
+                # there (distinct states), or the least index (equal states claim the same
+                # slots together); then the winners are written
+                ids = fi.astype(np.uint32)
+                if distinct:
+                    lo_t[fat] = ids
+                else:
+                    lo_t[fat] = np.uint32(0xFFFFFFFF)
+                    np.minimum.at(lo_t, fat, ids)
+                sole = lo_t[fat] == ids
+                won, fat = fi[sole], fat[sole]
+                lo_t[fat] = q[won]
+                if hi_t is not None:
+                    hi_t[fat] = qh[won]
+                claimed.append(fat)
+                new[won if pend is None else pend[won]] = True
+                self.size += len(won)
+                done[won] = True
+            if distinct:  # a state that lost a slot differs from its winner: it moves on
+                keep = np.flatnonzero(~done)
+                at = at[keep]
+                at += 1
+                q = q[keep]
+                q += self.step
+            else:  # the others try the same slot again: it may hold an equal state
+                on = ~(done | free)
+                at += on
+                np.add(q, self.step, out=q, where=on)
+                keep = np.flatnonzero(~done)
+                at, q = at[keep], q[keep]
+            at &= mask
+            if not len(keep):
+                return new
+            pend = keep if pend is None else pend[keep]
+            if q.min() < self.step:  # d + 1 went past its bits (to 0)
+                for fat in claimed:  # nothing else was written since: give them back
+                    lo_t[fat] = 0
+                self.size -= int(new.sum())
+                raise _Crowded
+            if qh is not None:
+                qh = qh[keep]
 
 
 class _Levels:
@@ -1035,9 +1196,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                               chunk=chunk, invariants=invariants,
                                               reach=reach_items), levels)
                     visited = None  # each process now keeps the states it owns
-            for a in range(0, size, chunk if pair is None else size):
+            step = size if pair is not None else chunk if n_visited < BIG_SEARCH else 2 * chunk
+            for a in range(0, size, step):
                 if pair is None:
-                    states = layout.load(frontier, a, a + chunk)
+                    states = layout.load(frontier, a, a + step)
                     cut, new_ordered, moves, events, why = expand(states, a, n_visited + n_new)
                     failed = None
                 else:
