@@ -298,3 +298,26 @@ def test_two_workers_give_the_same_document(run, options):
             doc.pop(key, None)
     assert (code2, two) == (code1, one)
     assert code1 == (0 if not options else 3)
+
+
+def test_the_command_line_hashes_without_openssl():
+    """lark needs only sha256 (for its cache files): the command line gives it the
+    interpreter's own, so OpenSSL's libcrypto is not mapped into a check; a later import of
+    _hashlib still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mscheck.cli import _builtin_hashes\n"
+        "_builtin_hashes()\n"
+        "import hashlib, lark\n"
+        "print(hashlib.sha256(b'ms').hexdigest()[:12], '_hashlib' in sys.modules)\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "print('libcrypto' in maps)\n"
+        "import hmac\n"
+        "print(hmac.new(b'k', b'm', 'sha256').hexdigest()[:12])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[:3] == ["f785c3ce1d58 False", "False", "b60090e30522"]
