@@ -81,10 +81,10 @@ ROTATION_BUDGET = 1 << 12  # rotations tried when folding a mask that spans word
 DENSE_BITS = 20  # a key of at most this many bits may index a direct table (else a search)
 DENSE_BYTES = 1 << 26  # the direct tables of one search take at most this much memory
 REHASH = 1 << 16  # slots of the visited set moved at once when it grows
-# quotient slots split in two arrays up to this many slots: in a larger table the second
-# array costs a cache miss per probe (15 % of the search time at 8.8 M states, against 8 %
-# at 614 k)
-QUOTIENT_LOW_SLOTS = 1 << 22
+# quotient slots split in two arrays up to this many slots (the second array, of 1 or 2
+# MiB, then mostly stays in cache): each probe that meets a state reads both arrays, which
+# costs 8 % of the search at 614 k states, and more in larger tables
+QUOTIENT_LOW_SLOTS = 1 << 20
 
 
 class NotVectorisable(Exception):
