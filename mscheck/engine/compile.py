@@ -43,6 +43,11 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 _key = _sort_key_any  # one order for map keys, bags and choices, everywhere
 
 
+def _nobody(env) -> str:
+    """The actor of a step when steps are not labelled."""
+    return ""
+
+
 class CompiledModel:
     """A spec compiled for explicit-state search (see the module docstring)."""
 
@@ -51,6 +56,9 @@ class CompiledModel:
         check as if none were set). ``max_faults``: at most this many faults per run."""
         self.spec = spec
         self._rendezvous_depth = 0
+        # whether steps say who moved and which messages went where (the packed engine's
+        # tables need only the successor states, and switch this off while they fill)
+        self.labels = True
         self.faults = faults
         self.max_faults = max_faults
         self.consts = {n: c.value for n, c in spec.constants.items()}
@@ -380,6 +388,8 @@ class CompiledModel:
             if t.values is not None and v not in t.values:
                 return f"{v} is not a value of {T.show(t)}"
         elif isinstance(t, T.SetT):
+            if self._ints_fit(t.elem, v):
+                return None
             for x in v:
                 bad = self._fits(t.elem, x)
                 if bad:
@@ -387,6 +397,8 @@ class CompiledModel:
         elif isinstance(t, T.SeqT):
             if t.max is not None and len(v) > t.max:
                 return f"the sequence has {len(v)} elements; at most {t.max} are allowed"
+            if self._ints_fit(t.elem, v):
+                return None
             for x in v:
                 bad = self._fits(t.elem, x)
                 if bad:
@@ -407,6 +419,15 @@ class CompiledModel:
                 if bad:
                     return bad
         return None
+
+    @staticmethod
+    def _ints_fit(t: T.Type, v) -> bool:
+        """Whether every element of the collection ``v`` fits the integer type ``t``, by its
+        least and greatest elements (False when that does not decide it: then the elements
+        are checked one by one, which names the first that does not fit)."""
+        if not isinstance(t, T.IntT) or not v:
+            return not v
+        return (t.lo is None or min(v) >= t.lo) and (t.hi is None or max(v) <= t.hi)
 
     # ------------------------------------------------------------ statements (CPS)
     def _block(self, stmts) -> Callable:
@@ -508,7 +529,7 @@ class CompiledModel:
             cid = chan(w, env)
             msg = payload(w, env)
             ch = self.chan_kind.get(cid.name)
-            label = (("send", show_value(cid), show_value(msg)),)
+            label = (("send", show_value(cid), show_value(msg)),) if self.labels else ()
             if ch is None:
                 # a fresh name made by 'new': synchronous, its receivers are processes
                 return self._rendezvous(w, env, msgs + label, k, cid, msg)
@@ -599,7 +620,8 @@ class CompiledModel:
                 bound = self._match(h["pattern"], msg, henv)
                 if bound is None or (h["guard"] is not None and not h["guard"](w, bound)):
                     continue
-                recv = (("recv", show_value(cid), f"{h['actor'](henv)}.{h['name']}"),)
+                recv = ((("recv", show_value(cid), f"{h['actor'](henv)}.{h['name']}"),)
+                        if self.labels else ())
                 h["body"](list(w), bound, msgs + recv,
                           lambda w2, _env2, msgs2: k(w2, env, msgs2))
 
@@ -868,7 +890,8 @@ class CompiledModel:
     def _step_into(self, out, state, st, inst) -> None:
         if self.up_slot and not self._is_up(state, st["service"], inst):
             return  # a crashed instance takes no step until it restarts
-        guard, body, actor = st["guard"], st["body"], st["actor"]
+        guard, body = st["guard"], st["body"]
+        actor = st["actor"] if self.labels else _nobody
         pnames = st["param_names"]
         try:
             envs = st["params"](state, inst)
@@ -907,7 +930,7 @@ class CompiledModel:
             if bound is None:
                 continue
             params = tuple((n, env[n]) for n in pnames)
-            recv = (("recv", show_value(cid), show_value(msg)),)
+            recv = (("recv", show_value(cid), show_value(msg)),) if self.labels else ()
             try:
                 if st["guard"] is not None and not st["guard"](state, bound):
                     continue

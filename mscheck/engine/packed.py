@@ -132,6 +132,8 @@ class _Table:
         self.mask = 0
         for i in slots:
             self.mask |= pm.field_mask[i]
+        read = set(slots)
+        self.others = [j for j in range(len(pm.field_mask)) if j not in read]  # left POISON
         self.entries: dict[int, tuple] = {}
 
     def fill(self, key: int):
@@ -151,6 +153,7 @@ class _Table:
         pm, model = self.pm, self.pm.model
         state = pm.partial_state(self.slots, key)
         deltas: list[int] = []
+        model.labels = False  # only the successors count here, not how steps are labelled
         try:
             for st, inst in self.members:
                 for _step, succ in model.step_successors(state, st, inst):
@@ -163,11 +166,10 @@ class _Table:
                                 raise NotPackable(f"a value of {model.slot_names[i]} is "
                                                   "outside its list") from None
                             delta |= (c << pm.offset[i]) ^ (key & pm.field_mask[i])
-                    for j, v in enumerate(succ):
-                        if v is POISON or j in self.slots:
-                            continue
-                        raise NotPackable(f"{st['name']} writes {model.slot_names[j]} "
-                                          "unexpectedly")
+                    for j in self.others:
+                        if succ[j] is not POISON:
+                            raise NotPackable(f"{st['name']} writes {model.slot_names[j]} "
+                                              "unexpectedly")
                     deltas.append(delta)
         except StepError:
             self.entries[key] = ERROR
@@ -177,6 +179,8 @@ class _Table:
                               " read more than the packed engine found") from None
         except (TypeError, KeyError, AttributeError) as exc:
             raise NotPackable(f"cannot tabulate {self.members[0][0]['name']}: {exc}") from None
+        finally:
+            model.labels = True
         result = tuple(deltas)
         self.entries[key] = result
         return result

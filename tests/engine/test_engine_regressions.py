@@ -452,3 +452,34 @@ def test_set_membership_leaves_read_single_bits():
     first = vector_search(PackedModel(CompiledModel(spec)))
     assert [(v.property, len(t)) for v, t in zip(first.violations, first.traces)] == \
         [("NotTwoSeen", 7)]
+
+
+def test_unlabelled_steps_give_the_same_successors():
+    """The packed engine's tables fill with step labels off: the successors must be the
+    same states, and labels must come back on for traces."""
+    from mscheck.cli import _load
+    from mscheck.engine.packed import PackedModel
+
+    spec, _ = _load("specs/seed/order_events.ms", {"ORDERS": "3", "CAPACITY": "2"})
+    model = CompiledModel(spec)
+    state = model.initial_states()[0]
+    labelled = []
+    for st in model.steps:
+        for inst in st["instances"]:
+            labelled += model.step_successors(state, st, inst)
+    steps = [s for s, _ in labelled]
+    assert [s.messages for s in steps] == [(("send", "processing_queue", "OrderCreated(1)"),
+                                        ("send", "notification_queue", "OrderCreated(1)"))]
+    assert steps[0].actor == "Order"
+    model.labels = False
+    bare = []
+    for st in model.steps:
+        for inst in st["instances"]:
+            bare += model.step_successors(state, st, inst)
+    assert [w for _, w in bare] == [w for _, w in labelled]
+    assert [(s.actor, s.messages) for s, _ in bare] == [("", ())]
+    model.labels = True
+    pm = PackedModel(model)
+    for t in pm.tables:
+        t.fill(pm.encode(state) & t.mask)
+    assert model.labels  # filling switches them off only while it runs
