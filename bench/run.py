@@ -16,6 +16,10 @@ ratios mscheck/SPIN and mscheck/TLC of the times.
     python bench/run.py                       # the default set of models and sizes
     python bench/run.py --models philosophers --sizes 8,10
     python bench/run.py --models philosophers6 --sizes 10,12   # 613,574 states at N = 10
+    python bench/run.py --models order_events --sizes 10,12    # a seed spec, scaled up
+
+order_events is checked for its two invariants and its assertions (``--property``: not its
+liveness property, which SPIN and TLC are not asked about); SPIN and TLC check the assertions.
     python bench/run.py --json out.json
 
 SPIN comes from Debian's `spin` package, TLC from the `tla2tools.jar` inside the PyPI

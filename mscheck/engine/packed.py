@@ -122,7 +122,13 @@ class _Table:
 
     Entries are computed on first use (only keys that the search meets are ever computed):
     ``entries[state & mask]`` is a tuple of XOR deltas, ``()`` for no step, or ERROR when a
-    step raises StepError. A joined table concatenates the entries of its parts."""
+    step raises StepError. A joined table concatenates the entries of its parts.
+
+    The table of an instance of a replicated service whose steps use the instance's index
+    only to name its own variables is a ``twin`` of the first instance's table: its entries
+    are that table's, with the bits of the one instance's variables moved to the other's
+    (computed once for both; ``spare`` holds those computed for a twin before the first
+    instance met them)."""
 
     def __init__(self, pm: "PackedModel", slots: list[int], members, parts=None):
         self.pm = pm
@@ -135,6 +141,8 @@ class _Table:
         read = set(slots)
         self.others = [j for j in range(len(pm.field_mask)) if j not in read]  # left POISON
         self.entries: dict[int, tuple] = {}
+        self.twin: tuple | None = None  # (the first instance's table, [(its slot, ours)])
+        self.spare: dict[int, tuple] = {}
 
     def fill(self, key: int):
         if self.parts:
@@ -150,6 +158,38 @@ class _Table:
                 out += ds
             self.entries[key] = out
             return out
+        if self.twin is not None:
+            out = self._from_twin(key)
+        else:
+            out = self.spare.pop(key, None)
+            if out is None:
+                out = self._compute(key)
+        self.entries[key] = out
+        return out
+
+    def _from_twin(self, key: int):
+        src, pairs = self.twin
+        offset, width = self.pm.offset, self.pm.width
+        k = 0
+        for i, j in pairs:
+            k |= ((key >> offset[j]) & ((1 << width[j]) - 1)) << offset[i]
+        ds = src.entries.get(k)
+        if ds is None:
+            ds = src.spare.get(k)
+            if ds is None:
+                ds = src.spare[k] = src._compute(k)
+        if ds is ERROR:
+            return ERROR
+        out = []
+        for d in ds:
+            e = 0
+            for i, j in pairs:
+                e |= ((d >> offset[i]) & ((1 << width[i]) - 1)) << offset[j]
+            out.append(e)
+        return tuple(out)
+
+    def _compute(self, key: int):
+        """The entry of ``key``, from the steps themselves."""
         pm, model = self.pm, self.pm.model
         state = pm.partial_state(self.slots, key)
         deltas: list[int] = []
@@ -172,7 +212,6 @@ class _Table:
                                               "unexpectedly")
                     deltas.append(delta)
         except StepError:
-            self.entries[key] = ERROR
             return ERROR
         except _PoisonRead:
             raise NotPackable(f"the steps of {self.members[0][1] or self.members[0][0]['name']}"
@@ -181,9 +220,7 @@ class _Table:
             raise NotPackable(f"cannot tabulate {self.members[0][0]['name']}: {exc}") from None
         finally:
             model.labels = True
-        result = tuple(deltas)
-        self.entries[key] = result
-        return result
+        return tuple(deltas)
 
 
 class PackedModel:
@@ -342,11 +379,63 @@ class PackedModel:
                 actor = st["actor"](inst)
                 groups.setdefault(actor, []).append((st, inst))
         tables = []
+        first: dict[str, _Table] = {}  # per replicated service, its first instance's table
         for actor, members in groups.items():
             slots = sorted(set().union(*(self._slots_of(st["node"], inst)
                                          for st, inst in members)))
-            tables.append(_Table(self, slots, members))
+            t = _Table(self, slots, members)
+            svc = members[0][0]["service"]
+            if svc in first:
+                t.twin = self._twin(first[svc], t)
+            elif self._symmetric(svc):
+                first[svc] = t
+            tables.append(t)
         return self._merge(tables)
+
+    def _symmetric(self, service: str) -> bool:
+        """Whether the steps of a replicated service use its index only to name the
+        instance's own variables (then one instance's table gives the others')."""
+        svc = self.model.spec.services[service]
+        if not svc.index:
+            return False
+        name = svc.index[0]
+        stack = [st["node"] for st in self.model.steps if st["service"] == service]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, (tuple, list)):
+                stack.extend(x)
+            elif isinstance(x, N.Local):
+                if x.name == name:
+                    return False  # the index as a value
+            elif isinstance(x, (N.VarRef, N.Target)) and x.owner == service:
+                if not (isinstance(x.index, N.Local) and x.index.name == name):
+                    return False  # another instance's variable
+                if isinstance(x, N.Target):
+                    stack.append(x.path)
+            elif is_dataclass(x) and not isinstance(x, type):
+                stack.extend(getattr(x, fl.name) for fl in fields(x))
+        return True
+
+    def _twin(self, src: _Table, t: _Table) -> tuple | None:
+        """(``src``, slot pairs) when ``t``'s instance mirrors ``src``'s: its slots are
+        ``src``'s with the first instance's own variables replaced by its own."""
+        model = self.model
+        service = src.members[0][0]["service"]
+        index = model.spec.services[service].index[0]
+        a, b = src.members[0][1][index], t.members[0][1][index]
+        if [st for st, _ in src.members] != [st for st, _ in t.members]:
+            return None
+        own = {}  # slot of a variable of instance a -> the same variable's slot in b
+        others = set()  # the variables' slots of the other instances
+        for (owner, _), slots in model.var_slot.items():
+            if owner == service and isinstance(slots, dict):
+                own[slots[a]] = slots[b]
+                others.update(v for k, v in slots.items() if k != a)
+        pairs = [(i, own.get(i, i)) for i in src.slots]
+        if any(i in others for i in src.slots) or sorted(j for _, j in pairs) != t.slots \
+                or any(self.width[i] != self.width[j] for i, j in pairs):
+            return None
+        return (src, pairs)
 
     def _slots_in(self, mask: int) -> list[int]:
         return [i for i, m in enumerate(self.field_mask) if mask & m]
