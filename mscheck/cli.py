@@ -655,7 +655,7 @@ class _PipeGuard:
 def _builtin_hashes() -> None:
     """Import hashlib on the interpreter's own digests rather than OpenSSL's. lark imports
     hashlib only to name its cache files (sha256); through OpenSSL's ``_hashlib`` that maps
-    libcrypto into the process, 3.4 MiB resident, a twentieth of a whole check of a model
+    libcrypto into the process, 3.4 MiB resident, a sixteenth of a whole check of a model
     of 600,000 states. Only the command line does this (a program that imports mscheck
     keeps its own hashlib), and only before anything imported hashlib; a later
     ``import _hashlib`` (hmac, for two search processes) still loads OpenSSL."""
