@@ -35,6 +35,7 @@ from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
+from mscheck.ir.walk import walk
 from dataclasses import dataclass, fields, is_dataclass, replace
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
@@ -141,7 +142,8 @@ class _Table:
         read = set(slots)
         self.others = [j for j in range(len(pm.field_mask)) if j not in read]  # left POISON
         self.entries: dict[int, tuple] = {}
-        self.twin: tuple | None = None  # (the first instance's table, [(its slot, ours)])
+        # (the first instance's table, the bit moves of a key to it, of a delta back)
+        self.twin: tuple | None = None
         self.spare: dict[int, tuple] = {}
 
     def fill(self, key: int):
@@ -168,25 +170,14 @@ class _Table:
         return out
 
     def _from_twin(self, key: int):
-        src, pairs = self.twin
-        offset, width = self.pm.offset, self.pm.width
-        k = 0
-        for i, j in pairs:
-            k |= ((key >> offset[j]) & ((1 << width[j]) - 1)) << offset[i]
+        src, to_src, to_twin = self.twin
+        k = _moved(key, to_src)
         ds = src.entries.get(k)
         if ds is None:
             ds = src.spare.get(k)
             if ds is None:
                 ds = src.spare[k] = src._compute(k)
-        if ds is ERROR:
-            return ERROR
-        out = []
-        for d in ds:
-            e = 0
-            for i, j in pairs:
-                e |= ((d >> offset[i]) & ((1 << width[i]) - 1)) << offset[j]
-            out.append(e)
-        return tuple(out)
+        return ERROR if ds is ERROR else tuple(_moved(d, to_twin) for d in ds)
 
     def _compute(self, key: int):
         """The entry of ``key``, from the steps themselves."""
@@ -399,26 +390,20 @@ class PackedModel:
         if not svc.index:
             return False
         name = svc.index[0]
-        stack = [st["node"] for st in self.model.steps if st["service"] == service]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, (tuple, list)):
-                stack.extend(x)
-            elif isinstance(x, N.Local):
-                if x.name == name:
-                    return False  # the index as a value
+        own = uses = 0
+        for x in walk([st["node"] for st in self.model.steps if st["service"] == service]):
+            if isinstance(x, N.Local) and x.name == name:
+                uses += 1
             elif isinstance(x, (N.VarRef, N.Target)) and x.owner == service:
                 if not (isinstance(x.index, N.Local) and x.index.name == name):
                     return False  # another instance's variable
-                if isinstance(x, N.Target):
-                    stack.append(x.path)
-            elif is_dataclass(x) and not isinstance(x, type):
-                stack.extend(getattr(x, fl.name) for fl in fields(x))
-        return True
+                own += 1
+        return uses == own  # the index names its own variables, and nothing else
 
     def _twin(self, src: _Table, t: _Table) -> tuple | None:
-        """(``src``, slot pairs) when ``t``'s instance mirrors ``src``'s: its slots are
-        ``src``'s with the first instance's own variables replaced by its own."""
+        """(``src``, the bit moves from ``t``'s slots to ``src``'s, those back) when
+        ``t``'s instance mirrors ``src``'s: its slots are ``src``'s with the first
+        instance's own variables replaced by its own."""
         model = self.model
         service = src.members[0][0]["service"]
         index = model.spec.services[service].index[0]
@@ -435,7 +420,9 @@ class PackedModel:
         if any(i in others for i in src.slots) or sorted(j for _, j in pairs) != t.slots \
                 or any(self.width[i] != self.width[j] for i, j in pairs):
             return None
-        return (src, pairs)
+        off = self.offset
+        return (src, [(off[j], (1 << self.width[j]) - 1, off[i]) for i, j in pairs],
+                [(off[i], (1 << self.width[i]) - 1, off[j]) for i, j in pairs])
 
     def _slots_in(self, mask: int) -> list[int]:
         return [i for i, m in enumerate(self.field_mask) if mask & m]
@@ -1016,6 +1003,14 @@ def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
 
 
 _TRUE = N.Lit(T.BOOL, value=True)
+
+
+def _moved(x: int, moves) -> int:
+    """``x`` with each field ``(x >> at) & mask`` moved to bit ``to``."""
+    out = 0
+    for at, mask, to in moves:
+        out |= ((x >> at) & mask) << to
+    return out
 
 
 class _Compound:
