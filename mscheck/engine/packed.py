@@ -2,7 +2,9 @@
 
 Every slot of the state (a variable of a service instance, a shared variable, a channel's
 contents) has a finite list of values; a state packs each slot's value index into a bit
-field, so a state is one integer.
+field, so a state is one integer. A buffered channel's list holds only the messages that can
+ever enter it when they are known before the search (its initial contents and sends whose
+payload is a value of its own in every instance: a token channel takes one bit).
 
 Each service instance's steps read and write a few slots only. For every combination of the
 values of those slots the successors are computed once, with the scalar semantics of
@@ -231,6 +233,7 @@ class PackedModel:
         self.index: list[dict] = []
         self.offset: list[int] = []
         self.width: list[int] = []
+        self.sent = self._sent_payloads()
         bits = 0
         for slot, (name, t) in enumerate(zip(model.slot_names, model.slot_types)):
             values = self._slot_values(slot, t)
@@ -261,6 +264,8 @@ class PackedModel:
                 if slot in slots.values():
                     ch = model.chan_kind[name]
                     payload = _values(ch.payload, msgs)
+                    if name in self.sent:  # only these ever enter it
+                        payload = [v for v in payload if v in self.sent[name]]
                     payload.sort(key=_key)
                     if ch.kind == "fifo":
                         out = [()]
@@ -278,6 +283,45 @@ class PackedModel:
         except EvalError as exc:
             raise NotPackable(f"{model.slot_names[slot]}: {exc}") from None
         raise NotPackable(f"{model.slot_names[slot]} has no finite list of values")
+
+    def _sent_payloads(self) -> dict[str, set]:
+        """Per buffered channel whose messages are known before the search, the messages
+        that can ever be in it: those it starts with and those its sends name, each send's
+        payload a value of its own (read from no state, no parameter, no received message)
+        in every instance of its service. A channel with another send is missing; so are
+        all of them when some send names its channel by a value (a channel passed around).
+        A token channel (``fifo(1) of bool = [true]`` with only ``true`` sent) then holds
+        an empty slot or a ``true``: one bit, not two."""
+        model = self.model
+        spec = model.spec
+        out: dict[str, set] = {}
+        try:
+            for ch in spec.channels.values():
+                if ch.name not in model.chan_slot:
+                    continue
+                names = [n for n, _ in ch.indices]
+                init = model._cx(ch.init) if ch.init is not None else None
+                out[ch.name] = {m for idx in model.chan_slot[ch.name] if init is not None
+                                for m in init(None, dict(zip(names, idx)))}
+        except Exception:  # noqa: BLE001 - the initial contents are known by the search
+            return {}
+        for svc in spec.services.values():
+            envs = ([{}] if svc.index is None
+                    else [{svc.index[0]: i} for i in svc.index_values])
+            for x in walk([svc.actions, svc.handlers]):
+                if not isinstance(x, N.Send):
+                    continue
+                if not isinstance(x.channel, N.ChanVal):
+                    return {}
+                if x.channel.channel not in out:
+                    continue
+                f = model._cx(x.payload)
+                try:
+                    # no state (reading a slot fails), parameters unbound (a KeyError)
+                    out[x.channel.channel].update(f(None, env) for env in envs)
+                except Exception:  # noqa: BLE001 - depends on more than the instance
+                    del out[x.channel.channel]
+        return out
 
     def encode(self, state: tuple) -> int:
         s = 0

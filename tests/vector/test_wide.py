@@ -21,7 +21,9 @@ from .test_agreement import BAD, CUBE, summary
 
 # Dining philosophers behind a padding of constant variables: the padding moves the
 # philosophers' slots across a 64-bit boundary (a phase may straddle it), so table keys and
-# property leaves span two words (three with a wide padding).
+# property leaves span two words (three with a wide padding). A fork is put back with a
+# payload read from the state (always true), so a fork keeps two bits (a token channel
+# that is only ever sent a literal would take one).
 PHILOSOPHERS = """
 const N = 6
 def right(p) = if p == N then 1 else p + 1
@@ -32,8 +34,10 @@ service Philosopher[p in 1..N] {
   on take_left: fork[p]?(_) when phase == thinking { phase := holding_left }
   on take_right: fork[right(p)]?(_) when phase == holding_left { phase := eating }
   action eat when phase == eating { phase := sated }
-  action put_left when phase == sated { fork[p]!(true); phase := holding_right }
-  action put_right when phase == holding_right { fork[right(p)]!(true); phase := thinking }
+  action put_left when phase == sated { fork[p]!(phase == sated); phase := holding_right }
+  action put_right when phase == holding_right {
+    fork[right(p)]!(phase == holding_right); phase := thinking
+  }
 }
 reachable SomeoneEats: exists p in 1..N: Philosopher[p].phase == eating
 reachable Never: Philosopher[1].phase == eating and Philosopher[2].phase == eating
