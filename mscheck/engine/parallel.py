@@ -4,7 +4,8 @@ From the first level of at least ``min_level`` states, :func:`mscheck.engine.vec
 forks a second process (Linux only: the child inherits the tables, the levels and the compiled
 model; nothing is pickled but the states that cross). A state belongs to the process given by
 one bit of a hash of it (:func:`owner`); each process keeps the visited states it owns
-(rebuilt from the levels at the fork). A level goes like this:
+(rebuilt from the levels at the fork), states of one word in quotient slots that leave out
+that bit. A level goes like this:
 
 1. the main process expands the first half of the level, the child the second half (in
    chunks of ``chunk`` states); each successor's *key* is its place among the successors of
@@ -48,7 +49,6 @@ import numpy as np
 from mscheck.engine.search import _rss
 
 CHILD = 1 << 48  # added to the keys of the successors the child process found
-OWNER_SALT = 5  # the hash round (multiplier) that picks a state's process
 
 
 def available() -> bool:
@@ -56,19 +56,25 @@ def available() -> bool:
     return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
 
 
-def owner(words: list[np.ndarray]) -> np.ndarray:
-    """The process (0 or 1) each state belongs to."""
-    from mscheck.engine.vector import _hash
+def owner(words: list[np.ndarray], bits: int) -> np.ndarray:
+    """The process (0 or 1) each state of ``bits`` bits belongs to: for states of one word,
+    the bit their quotient slots would hold first (so a process's visited set need not)."""
+    from mscheck.engine.vector import PART_SALT, _hash, quotient_part
 
-    return _hash(words, 1, OWNER_SALT)
+    if len(words) == 1:
+        return quotient_part(words[0], bits)
+    return _hash(words, 1, PART_SALT)
 
 
 def _merge_order(a: np.ndarray, b: np.ndarray):
     """For two ascending arrays of distinct keys, the places of their items in the merged
-    order."""
-    pa = np.arange(len(a), dtype=np.int64) + np.searchsorted(b, a)
-    pb = np.arange(len(b), dtype=np.int64) + np.searchsorted(a, b)
-    return pa, pb
+    order. (A stable sort of the two runs one after the other merges them in linear time:
+    numpy's stable sort of integers finds the runs.)"""
+    n = len(a) + len(b)
+    order = np.argsort(np.concatenate((a, b)), kind="stable")
+    place = np.empty(n, dtype=np.int64)
+    place[order] = np.arange(n, dtype=np.int64)
+    return place[:len(a)], place[len(a):]
 
 
 def _scatter(parts: list[tuple[list[np.ndarray], np.ndarray]], n: int, dtype) -> list:
@@ -101,11 +107,11 @@ class _Share:
         self.ctx = ctx
         layout = ctx["layout"]
         self.scratch = _Scratch()
-        self.visited = _Visited(layout)
+        self.visited = _Visited(layout, part=me)
         for level in levels:  # the visited states this process owns
             for a in range(0, len(level[0]), ctx["chunk"]):
                 ws = layout.load(level, a, a + ctx["chunk"])
-                mine = np.flatnonzero(owner(ws) == me)
+                mine = np.flatnonzero(owner(ws, layout.bits) == me)
                 if len(mine):
                     self.visited.add([x[mine] for x in ws])
         self.front = half(layout.load(levels[-1], 0, len(levels[-1][0])), me)
@@ -136,7 +142,7 @@ class _Share:
             succ = [x[first] for x in succ]
             keys = first + base
             base += m
-            side = owner(succ) == 1
+            side = owner(succ, layout.bits) == 1
             for p, sel in ((1, np.flatnonzero(side)), (0, np.flatnonzero(~side))):
                 parts[p].append(([x[sel] for x in succ], keys[sel]))
         out = []
@@ -155,13 +161,16 @@ class _Share:
         ``received``), those not visited before, each at its first occurrence (least key),
         in key order; and, on them, the first state failing each invariant and whether each
         ``reachable`` property is witnessed."""
-        from mscheck.engine.vector import first_bad, witnessed
+        from mscheck.engine.vector import _first_occurrence, first_bad, witnessed
 
         (wa, ka), (wb, kb) = (kept, received) if self.me == 0 else (received, kept)
         words = [np.concatenate((x, y)) for x, y in zip(wa, wb)]  # in key order
         keys = np.concatenate((ka, kb))
         if len(keys):
-            new = np.flatnonzero(self.visited.add(words, distinct=False))
+            # the first occurrence (least key) of each, then those not visited before
+            first = np.flatnonzero(_first_occurrence(words, self.scratch))
+            words, keys = [x[first] for x in words], keys[first]
+            new = np.flatnonzero(self.visited.add(words))
             words, keys = [x[new] for x in words], keys[new]
         checks = None
         if len(keys):

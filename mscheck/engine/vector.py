@@ -85,6 +85,7 @@ REHASH = 1 << 16  # slots of the visited set moved at once when it grows
 # MiB, then mostly stays in cache): each probe that meets a state reads both arrays, which
 # costs 8 % of the search at 614 k states, and more in larger tables
 QUOTIENT_LOW_SLOTS = 1 << 20
+PART_SALT = 5  # the hash multiplier (of _MULS) that splits the states between two processes
 
 
 class NotVectorisable(Exception):
@@ -625,6 +626,23 @@ def _first_occurrence(words: list[np.ndarray], scratch: _Scratch,
         salt += 1
 
 
+def _quotient_mul(bits: int, salt: int = 0) -> int:
+    """The odd multiplier ``C`` of quotient slots for states of ``bits`` bits."""
+    return (int(_MULS[salt]) & ((1 << bits) - 1)) | 1
+
+
+def quotient_part(x: np.ndarray, bits: int) -> np.ndarray:
+    """The top bit of ``h = x * C mod 2**bits`` for states of one word, ``C`` the multiplier
+    of the quotient slots of a set of one part (``_Visited(part=...)``), which then need not
+    hold that bit. ``C`` is not the multiplier of :func:`_hash`'s first round: the slots of
+    whole states and the first occurrences' hash tables would otherwise see one of their
+    bits fixed in each part, and use half their slots."""
+    h = x * _U64(_quotient_mul(bits, PART_SALT))
+    h >>= _U64(bits - 1)
+    h &= _U64(1)
+    return h.view(np.int64)
+
+
 class _Crowded(Exception):
     """A quotient slot cannot hold how far a state was probed from its home slot."""
 
@@ -658,10 +676,14 @@ class _Visited:
     #: a quotient slot holds at least this many bits of ``d + 1`` (probes of up to 254)
     MIN_PROBE_BITS = 8
 
-    def __init__(self, layout: "_Layout", capacity: int = 1 << 10, numbered: bool = False):
+    def __init__(self, layout: "_Layout", capacity: int = 1 << 10, numbered: bool = False,
+                 part: int | None = None):
         self.words = layout.words
         self.top = layout.top
         self.bits = layout.bits
+        # with ``part`` (states of one word): every state added has ``part`` as the top bit
+        # of ``h`` (:func:`quotient_part`), which quotient slots then need not hold
+        self.part = part if layout.words == 1 else None
         top_bits = layout.bits - 64 * (layout.words - 1)
         self.spare = top_bits < 8 * self.top.itemsize
         self.size = 0
@@ -674,13 +696,15 @@ class _Visited:
         self.cap = cap
         self.k = cap.bit_length() - 1
         self.quotient = False
-        if self.words == 1 and not self.numbered and not self.crowded and self.bits >= self.k:
-            r = self.bits - self.k
+        implied = self.part is not None  # the top bit of h
+        if (self.words == 1 and not self.numbered and not self.crowded
+                and self.bits - implied >= self.k):
+            r = self.bits - implied - self.k
             low = max(0, r + self.MIN_PROBE_BITS - 32)  # bits kept apart from the uint32
             low = 0 if low == 0 else 8 if low <= 8 else 16 if low <= 16 else None
             if low == 0 or low is not None and cap <= QUOTIENT_LOW_SLOTS:
                 self.quotient = True
-                mul = (int(_MULS[0]) & ((1 << self.bits) - 1)) | 1
+                mul = _quotient_mul(self.bits, 0 if self.part is None else PART_SALT)
                 self.r, self.low = r, low
                 self.mul = _U64(mul)
                 self.inv = _U64(pow(mul, -1, 1 << self.bits))
@@ -776,6 +800,8 @@ class _Visited:
         d1 = v >> r  # d + 1
         home = (used.view(_U64) - d1 + _U64(1)) & _U64(self.cap - 1)
         h = (home << r) | (v & ((_U64(1) << r) - _U64(1)))
+        if self.part:
+            h |= _U64(1 << (self.bits - 1))
         h *= self.inv
         h &= self.hmask
         return used, [h]
@@ -872,6 +898,8 @@ class _Visited:
         h = x * self.mul
         h &= self.hmask
         at = (h >> r).view(np.int64)  # the slot each pending state probes next
+        if self.part is not None:  # the top bit of h, the same in every state: not held
+            at &= mask
         qh = h.astype(hi_t.dtype) if hi_t is not None else None  # the low bits (truncated)
         h &= (_U64(1) << r) - _U64(1)
         h >>= _U64(self.low)

@@ -163,3 +163,15 @@ def test_a_failing_child_makes_the_run_inconclusive(monkeypatch, how):
     if how == "raises":
         assert r.reason == "the second search process stopped (ValueError: boom)"
     assert r.states < 14158  # N = 8 has 14,158 states
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_order_places_both_runs_by_key(seed):
+    rng = np.random.default_rng(seed)
+    keys = np.sort(rng.choice(1 << 40, size=int(rng.integers(0, 3_000)), replace=False))
+    side = rng.random(len(keys)) < rng.random()
+    a, b = keys[side], keys[~side]
+    pa, pb = parallel._merge_order(a, b)
+    merged = np.empty(len(keys), dtype=keys.dtype)
+    merged[pa], merged[pb] = a, b
+    assert merged.tolist() == keys.tolist()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mscheck.engine.vector import QUOTIENT_LOW_SLOTS, _Layout, _Visited
+from mscheck.engine.vector import QUOTIENT_LOW_SLOTS, _Layout, _Visited, quotient_part
 
 
 def _random_states(bits: int, n: int, seed: int) -> np.ndarray:
@@ -103,3 +103,32 @@ def test_states_alike_but_in_their_low_bits_are_told_apart():
         assert visited.add([np.array([s], dtype=np.uint64)]).tolist() == [True]
     assert not visited.add([states]).any()
     assert len(visited) == 6
+
+
+@pytest.mark.parametrize("bits", [33, 40, 48])
+@pytest.mark.parametrize("part", [0, 1])
+def test_a_set_of_one_part_leaves_out_its_bit_and_stays_exact(bits, part):
+    # the states of one part (the top bit of the quotient map, as two processes split them)
+    # are held in slots of one bit less: a 33-bit state fits a uint32 slot of 2**10 slots
+    layout = _Layout(bits)
+    states = _random_states(bits, 40_000, bits + part)
+    states = states[quotient_part(states, bits) == part]
+    whole = _Visited(layout, capacity=1 << 10)
+    visited, seen = _Visited(layout, capacity=1 << 10, part=part), set()
+    assert visited.quotient and visited.r == whole.r - 1
+    for a in range(0, len(states), 3_000):
+        batch = states[a:a + 3_000]
+        _, first = np.unique(batch, return_index=True)
+        distinct = batch[np.sort(first)]
+        new = visited.add([distinct]).tolist()
+        assert new == [int(s) not in seen for s in distinct.tolist()]
+        seen.update(s for s, fresh in zip(distinct.tolist(), new) if fresh)
+    assert len(visited) == len(seen) and visited.quotient
+    used, held = visited._entries(0, visited.cap)
+    assert set(held[0].tolist()) == seen  # the slots and the part give back the states
+
+
+def test_the_parts_split_the_states_evenly():
+    states = np.arange(1 << 16, dtype=np.uint64) * np.uint64(12_345)
+    ones = int(quotient_part(states, 40).sum())
+    assert 0.45 < ones / len(states) < 0.55
