@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import sys
@@ -179,20 +180,42 @@ class _Share:
         return words, keys, checks
 
 
+def _send(conn, obj) -> None:
+    """Send ``obj`` with its numpy arrays' memory out of band: a pickle of the rest and
+    their sizes first, then each array's bytes as they lie (no copy into the pickle)."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    conn.send((head, [v.nbytes for v in views]))
+    for v in views:
+        conn.send_bytes(v)
+
+
+def _receive(conn):
+    """What :func:`_send` sent: each array's bytes read straight into its own buffer."""
+    head, sizes = conn.recv()
+    buffers = []
+    for n in sizes:
+        b = bytearray(n)
+        conn.recv_bytes_into(b)
+        buffers.append(b)
+    return pickle.loads(head, buffers=buffers)
+
+
 def _swap(conn, outgoing):
     """Send ``outgoing`` and receive the other process's message at the same time."""
     failed: list[BaseException] = []
 
     def send():
         try:
-            conn.send(outgoing)
+            _send(conn, outgoing)
         except (OSError, ValueError) as exc:  # the other process is gone: recv says so
             failed.append(exc)
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     try:
-        got = conn.recv()
+        got = _receive(conn)
     finally:
         sender.join()
     if isinstance(got, tuple) and got and isinstance(got[0], str) and got[0] == "error":
@@ -215,14 +238,14 @@ def _child(conn, ctx, levels):
             del other
             words, keys, checks = share.settle(kept, received)
             del kept, received
-            conn.send((info, words, keys, checks))
-            msg = conn.recv()
+            _send(conn, (info, words, keys, checks))
+            msg = _receive(conn)
             if msg[0] == "stop":
                 break
             share.front = msg[1]
     except BaseException:  # noqa: BLE001 - reported to the main process, which raises it
         try:
-            conn.send(("error", traceback.format_exc()))
+            _send(conn, ("error", traceback.format_exc()))
         except (OSError, ValueError):
             pass
     finally:
@@ -245,7 +268,7 @@ class Pair:
         self.closed = False
 
     def _recv(self):
-        got = self.conn.recv()
+        got = _receive(self.conn)
         if isinstance(got[0], str) and got[0] == "error":
             raise RuntimeError(got[1])
         return got
@@ -270,7 +293,7 @@ class Pair:
         n = len(p0) + len(p1)
         words = _scatter([(w0, p0), (w1, p1)], n, np.uint64)
         if n:
-            self.conn.send(("go", half(words, 1)))
+            _send(self.conn, ("go", half(words, 1)))
         self.share.front = half(words, 0)
         place = np.empty(n, dtype=np.int64)
         place[p0] = k0
