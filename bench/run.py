@@ -3,7 +3,8 @@
 For each model and size it runs, one after the other on this machine:
 
 * mscheck: the whole `mscheck check --continue` process (start-up, parsing, tables, search),
-  with its modules compiled to bytecode as an install leaves them;
+  with its modules compiled to bytecode as an install leaves them; `mscheck2` the same with
+  `--workers 2` (two processes; their peak memories added);
 * SPIN: `spin -a`, `gcc -O2 -DSAFETY -DNOREDUCE`, then the `pan` run alone is timed (its
   hash table sized to about twice the number of states, `-E`: invalid end states are not
   errors, so the whole space is explored);
@@ -171,9 +172,9 @@ def _installed_env() -> dict:
     return env
 
 
-def run_mscheck(setup: dict, work: str) -> dict:
+def run_mscheck(setup: dict, work: str, workers: int = 1) -> dict:
     cmd = [sys.executable, "-m", "mscheck", "check", setup["spec"], "--continue",
-           "--format", "json"]
+           "--format", "json", "--workers", str(workers)]
     for c in setup["consts"]:
         cmd += ["--const", c]
     cmd += setup.get("args", [])
@@ -182,8 +183,11 @@ def run_mscheck(setup: dict, work: str) -> dict:
         doc = json.loads(r["output"][r["output"].index("{"):])
     except ValueError:
         return {"error": r["output"][-400:]}
+    # with two processes, both peaks added (the rusage of a process and its child is the
+    # larger peak of the two)
     return {"states": doc["states"], "transitions": doc["transitions"], "seconds": r["seconds"],
-            "memory": r["memory"], "engine": doc.get("engine"), "search_seconds": doc["seconds"]}
+            "memory": max(r["memory"], doc.get("peak_memory") or 0), "engine": doc.get("engine"),
+            "search_seconds": doc["seconds"], "processes": doc.get("processes", 1)}
 
 
 def run_spin(work: str, states_hint: int | None = None) -> dict:
@@ -249,7 +253,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default=None,
                     help="comma-separated sizes (default: philosophers and philosophers6 8,10,12; "
                          "two_phase 3..7; order_events 8,10,12 orders)")
-    ap.add_argument("--tools", default="mscheck,spin,tlc")
+    ap.add_argument("--tools", default="mscheck,mscheck2,spin,tlc",
+                    help="mscheck2: mscheck check --workers 2 (two processes)")
     ap.add_argument("--json", default=None, help="also write the figures to this file")
     args = ap.parse_args(argv)
     defaults = {"philosophers": [8, 10, 12], "philosophers6": [8, 10, 12],
@@ -264,6 +269,8 @@ def main(argv=None) -> int:
                 row = {"model": name, "size": size}
                 if "mscheck" in tools:
                     row["mscheck"] = run_mscheck(setup, work)
+                if "mscheck2" in tools:  # --workers 2
+                    row["mscheck2"] = run_mscheck(setup, work, workers=2)
                 if "spin" in tools:
                     row["spin"] = run_spin(work, row.get("mscheck", {}).get("states"))
                 if "tlc" in tools:
@@ -280,7 +287,7 @@ def main(argv=None) -> int:
 def _print_row(row: dict) -> None:
     print(f"\n{row['model']} {row['size']}")
     ms = row.get("mscheck", {})
-    for tool in ("mscheck", "spin", "tlc"):
+    for tool in ("mscheck", "mscheck2", "spin", "tlc"):
         r = row.get(tool)
         if r is None:
             continue
@@ -288,17 +295,21 @@ def _print_row(row: dict) -> None:
             print(f"  {tool:8} skipped: {r['error'].strip().splitlines()[-1] if r['error'] else ''}")
             continue
         rate = r["states"] / r["seconds"] if r["seconds"] else 0
-        extra = f"  engine {r['engine']}, search {r['search_seconds']:.2f} s" if tool == \
-            "mscheck" else ""
+        extra = (f"  engine {r['engine']} on {r['processes']} process"
+                 f"{'es' if r['processes'] > 1 else ''}, search {r['search_seconds']:.2f} s"
+                 if tool.startswith("mscheck") else "")
         print(f"  {tool:8} {r['states']:>11,} states {r['seconds']:>8.2f} s {rate:>11,.0f} "
               f"states/s {_fmt_mem(r['memory']):>10}{extra}")
-    if "error" not in ms and ms:
+    for name in ("mscheck", "mscheck2"):
+        ms = row.get(name)
+        if not ms or "error" in ms:
+            continue
         for tool in ("spin", "tlc"):
             r = row.get(tool)
             if r and "error" not in r and r["seconds"]:
-                print(f"  mscheck/{tool}: {ms['seconds'] / r['seconds']:.2f}x the time, "
+                print(f"  {name}/{tool}: {ms['seconds'] / r['seconds']:.2f}x the time, "
                       f"states {'agree' if _agree(ms['states'], r['states'], tool) else 'DIFFER'}")
-        print(f"  mscheck bytes per state (whole process): "
+        print(f"  {name} bytes per state (whole process{'es' if name == 'mscheck2' else ''}): "
               f"{ms['memory'] / max(ms['states'], 1):,.0f}")
 
 

@@ -489,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "same states in a Python loop; scalar: the general engine; auto (the "
                        "default) picks the fastest one the spec allows")
     check.add_argument("--workers", type=int, choices=[1, 2], default=1,
-                       help="vector engine: share levels of 32,768 states or more between two "
+                       help="vector engine: share levels of 65,536 states or more between two "
                        "processes (Linux; the same results; not with liveness)")
     check.add_argument("--faults", choices=["all", "none"], default=None,
                        help="explore lossy/duplicating/reordering channels and crashes (all), "
