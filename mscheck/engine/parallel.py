@@ -175,7 +175,9 @@ class _Share:
             words, keys = [x[new] for x in words], keys[new]
         checks = None
         if len(keys):
-            checks = ([first_bad(leaves, words) for _, leaves in self.ctx["invariants"]],
+            good = self.ctx["all_good"] is not None and self.ctx["all_good"](words)
+            checks = ([None if good else first_bad(leaves, words)
+                       for _, leaves in self.ctx["invariants"]],
                       [witnessed(d, words) for _, d in self.ctx["reach"]])
         return words, keys, checks
 

@@ -514,6 +514,65 @@ def leaf_ok(leaf, states: list[np.ndarray]) -> np.ndarray:
     return _test_ok(fold, test, states)
 
 
+GROUP_BITS = 16  # the invariants' leaves are joined into tables of at most 2**16 keys
+
+
+class _AllGood:
+    """Whether a batch of states satisfies every invariant, in a few lookups: the leaves
+    tested by a table of good keys are joined, neighbours in the layout first, into groups
+    whose keys take at most ``GROUP_BITS`` bits, each with a direct table of the keys good
+    for all its leaves (states of one word); the other leaves are tested as they are. Only
+    when some state fails does the search look for the first failing state of each
+    invariant (:func:`first_bad`); a violation is then found exactly as without this."""
+
+    def __init__(self, invariants, words: int):
+        self.groups: list[tuple[_Fold, np.ndarray]] = []
+        self.rest = []
+        simple = []
+        for _, leaves in invariants:
+            for leaf in leaves:
+                mask, _, _, test = leaf
+                if test is None and words == 1 and mask.bit_count() <= GROUP_BITS:
+                    simple.append(leaf)
+                else:
+                    self.rest.append(leaf)
+        simple.sort(key=lambda leaf: (leaf[0] & -leaf[0], leaf[0]))  # by lowest bit
+        group, union = [], 0
+        for leaf in simple + [None]:
+            if leaf is not None and (union | leaf[0]).bit_count() <= GROUP_BITS:
+                group.append(leaf)
+                union |= leaf[0]
+                continue
+            if group and _Fold(union, 1).runs is None:  # no direct table for the keys
+                self.rest.extend(group)
+            elif group:
+                self.groups.append(self._table(union, group))
+            if leaf is not None:
+                group, union = [leaf], leaf[0]
+
+    @staticmethod
+    def _table(union: int, group: list) -> tuple[_Fold, np.ndarray]:
+        """The fold of ``union`` and, per key, whether it is good for every leaf of
+        ``group``: the keys' bits are put back in place, as states, and tested."""
+        fold = _Fold(union, 1)
+        idx = np.arange(1 << fold.bits, dtype=_U64)
+        states = np.zeros(len(idx), dtype=_U64)
+        acc = 0
+        for lo, n in fold.runs:
+            states |= ((idx >> _U64(acc)) & _U64((1 << n) - 1)) << _U64(lo)
+            acc += n
+        good = np.ones(len(idx), dtype=bool)
+        for leaf in group:
+            good &= leaf_ok(leaf, [states])
+        return fold, good
+
+    def __call__(self, states: list[np.ndarray]) -> bool:
+        for fold, good in self.groups:
+            if not good[fold.index(fold.keys(states))].all():
+                return False
+        return all(leaf_ok(leaf, states).all() for leaf in self.rest)
+
+
 def first_bad(leaves, states: list[np.ndarray]) -> int | None:
     """The index of the first state that fails some leaf of an invariant, or None."""
     best = None
@@ -1050,6 +1109,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     reach = {n: [_leaves(d, W, budget) for d in disjuncts]
              for n, disjuncts in pm.reachables.items()
              if properties is None or n in properties}
+    all_good = _AllGood(invariants, W) if invariants else None
     inv_spans = {p.name: p.span for p in model.spec.properties}
     violations: list[Violation] = []
     found: list[tuple[int, int]] = []
@@ -1157,8 +1217,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     def check_new(states: list[np.ndarray], level: int) -> bool:
         nonlocal stop
         if checked is None:
+            good = all_good is not None and all_good(states)
             ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
-                             keep_going, first_violation, witnessed)
+                             keep_going, (lambda *_: None) if good else first_violation,
+                             witnessed)
         else:  # the two processes checked their new states
             bad = {id(leaves): at for (_, leaves), at in zip(invariants, checked[0])}
             seen = {id(d): w for (_, d), w in zip(reach_items, checked[1])}
@@ -1222,6 +1284,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                     pair = parallel.Pair(dict(layout=layout, vtables=vtables, model=model,
                                               pm=pm, check_deadlock=check_deadlock,
                                               chunk=chunk, invariants=invariants,
+                                              all_good=all_good,
                                               reach=reach_items), levels)
                     visited = None  # each process now keeps the states it owns
             step = size if pair is not None else chunk if n_visited < BIG_SEARCH else 2 * chunk
