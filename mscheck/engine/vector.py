@@ -407,6 +407,90 @@ class _VTable:
         raise AssertionError("a filled key is missing")  # pragma: no cover
 
 
+def _moved_array(x: np.ndarray, moves) -> np.ndarray:
+    """:func:`mscheck.engine.packed._moved` array-wide (states of one word)."""
+    out = np.zeros(len(x), dtype=_U64)
+    for at, mask, to in moves:
+        out |= ((x >> _U64(at)) & _U64(mask)) << _U64(to)
+    return out
+
+
+class _SharedVTable:
+    """The table of an instance whose entries are another instance's with the bits of
+    their own variables moved (``_Table.twin``), as numpy arrays: a key is moved to the
+    first instance's key and looked up in its table (:class:`_VTable`, which fills it), the
+    rows are that table's, and the deltas are its deltas moved back, array-wide. So the
+    instance's own Python entries are not made while searching: :meth:`sync` makes them
+    (from the first instance's) when a trace or a failing step needs them. States of one
+    word."""
+
+    def __init__(self, table, src: _VTable):
+        self.table = table
+        self.src = src
+        _, self.to_src, self.to_twin = table.twin
+        self.fold = _Fold(table.mask, 1)
+        self._deltas = (None, None)  # (the first instance's deltas array, moved back)
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        return self.src.lookup(_moved_array(keys, self.to_src))
+
+    @property
+    def moved(self):
+        return self.src.moved
+
+    @property
+    def error(self):
+        return self.src.error
+
+    @property
+    def count(self):
+        return self.src.count
+
+    @property
+    def offset(self):
+        return self.src.offset
+
+    @property
+    def deltas(self) -> list:
+        d = self.src.deltas[0]
+        if d is None:
+            return [None]
+        if self._deltas[0] is not d:  # the first instance's rows changed: move them again
+            self._deltas = (d, _moved_array(d, self.to_twin))
+        return [self._deltas[1]]
+
+    def sync(self) -> None:
+        """Give the instance's table the entries of every key its first instance knows."""
+        from mscheck.engine.packed import _moved
+
+        entries, to_twin = self.table.entries, self.to_twin
+        for k, ds in self.src.table.entries.items():
+            t = _moved(k, to_twin)
+            if t not in entries:
+                entries[t] = ERROR if ds is ERROR else tuple(_moved(d, to_twin) for d in ds)
+
+
+def _vtables(pm: PackedModel, layout: _Layout, budget: _Budget, share: bool) -> list:
+    """The tables as numpy arrays; with ``share`` (states of one word), an instance whose
+    table mirrors another's reads that one's arrays (:class:`_SharedVTable`)."""
+    out, made = [], {}
+    for t in pm.tables:
+        src = made.get(id(t.twin[0])) if t.twin is not None else None
+        if share and layout.words == 1 and src is not None:
+            out.append(_SharedVTable(t, src))
+        else:
+            vt = _VTable(t, layout, budget)
+            made[id(t)] = vt
+            out.append(vt)
+    return out
+
+
+def _sync(vtables) -> None:
+    for vt in vtables:
+        if isinstance(vt, _SharedVTable):
+            vt.sync()
+
+
 def placed(looked, run: np.ndarray):
     """Lay out successors table by table: for each ``(table, rows, counts)`` of ``looked``
     with steps, yields ``(table, counts, at, di)``: the state's successors go to positions
@@ -1103,7 +1187,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     layout = _Layout(pm.bits)
     W = layout.words
     budget = _Budget()
-    vtables = [_VTable(t, layout, budget) for t in pm.tables]
+    # shared tables need their Python entries made for traces: not for the liveness graph,
+    # which reads each table's keys
+    vtables = _vtables(pm, layout, budget, share=keep is None)
     invariants = [(n, _leaves(leaves, W, budget)) for n, leaves in pm.invariants.items()
                   if properties is None or n in properties]
     reach = {n: [_leaves(d, W, budget) for d in disjuncts]
@@ -1299,6 +1385,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 transitions += moves
                 parts.append(new_ordered)
                 n_new += len(new_ordered[0])
+                if len(events) and failed is None:
+                    _sync(vtables)  # the entries _fails reads
                 for i in events.tolist():
                     s = layout.to_int(states, i)
                     if _fails(pm, s) if failed is None else failed[i]:
@@ -1369,6 +1457,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 states = layout.load(levels[j], a, a + chunk)
                 for vt in vtables:
                     vt.lookup(vt.fold.keys(states))
+    if found:
+        _sync(vtables)  # the entries _trace walks back through
     view = _Levels(levels, layout)
     traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")

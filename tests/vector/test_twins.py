@@ -12,10 +12,10 @@ import pytest
 import mscheck
 from mscheck.engine.check import check_spec
 from mscheck.engine.compile import CompiledModel
-from mscheck.engine.packed import PackedModel
+from mscheck.engine.packed import PackedModel, packed_search
 from mscheck.engine.vector import vector_search
 
-from .test_agreement import ROOT
+from .test_agreement import ROOT, summary
 
 ORDER_EVENTS = os.path.join(ROOT, "specs", "seed", "order_events.ms")
 
@@ -90,3 +90,61 @@ def test_only_instances_that_use_their_index_for_their_own_variables_are_twins(s
     scalar = check_spec(spec, keep_going=True, engine="scalar")
     assert (shared["states"], shared["transitions"], shared["verdict"]) == \
         (scalar["states"], scalar["transitions"], scalar["verdict"])
+
+
+def test_the_vector_engine_reads_the_first_instances_arrays(monkeypatch):
+    import mscheck.engine.vector as V
+
+    made = []
+    real = V._vtables
+    monkeypatch.setattr(V, "_vtables", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    sizes = dict(ORDERS=6, CAPACITY=2, WORKERS=3)  # (smaller ones join the workers' tables)
+    pm = PackedModel(CompiledModel(_order_events(**sizes)))
+    shared = vector_search(pm, keep_going=True, check_deadlock=False)
+    assert sum(isinstance(vt, V._SharedVTable) for vt in made[-1]) == 2
+    twin = next(vt for vt in made[-1] if isinstance(vt, V._SharedVTable))
+    assert not twin.table.entries  # made only when a trace or a failing step needs them
+    monkeypatch.setattr(V, "_vtables", lambda pm, layout, budget, share:
+                        real(pm, layout, budget, False))
+    alone = vector_search(PackedModel(CompiledModel(_order_events(**sizes))),
+                          keep_going=True, check_deadlock=False)
+    assert (shared.states, shared.transitions) == (alone.states, alone.transitions) == \
+        (2_243, 7_866)  # as the scalar engine finds
+    twin.sync()  # the entries made from the first instance's: those of the instance itself
+    assert len(twin.table.entries) == len(twin.src.table.entries)
+    for key, entry in twin.table.entries.items():
+        assert entry == twin.table._compute(key)
+
+
+TWIN_FAULTS = """
+system TwinFaults
+service W[i in 1..3] {
+  var c: 0..3 = if i == 3 then INIT else 0
+  action inc when c < 3 { CHECK c := c + 1 }
+  end when true
+}
+"""
+
+
+@pytest.mark.parametrize("init,check,extra,length", [
+    # found after steps of the twins W[2] and W[3]: the initial state and three steps
+    (0, "", "invariant NotThere: not (W[3].c == 2 and W[2].c == 1)", 4),
+    # a step of the twin W[3] fails first (its count starts higher)
+    (1, 'assert c < 2 else "too far";', "", 2),
+])
+def test_violations_in_twin_instances_have_the_packed_loops_traces(init, check, extra,
+                                                                      length):
+    text = TWIN_FAULTS.replace("INIT", str(init)).replace("CHECK", check) + extra + "\n"
+    spec = mscheck.loads(text, "twin_faults.ms")
+    pm = PackedModel(CompiledModel(spec))
+    assert sum(t.twin is not None for t in _tables(pm)) == 2
+    # tables not joined (so the twins' tables read the first one's arrays), and the vector
+    # search from the first level (no packed loop for the small ones)
+    make = lambda: PackedModel(CompiledModel(spec), max_table=1)  # noqa: E731
+    assert sum(t.twin is not None for t in make().tables) == 2
+    packed, vector = summary(packed_search(make())), summary(vector_search(make()))
+    assert vector == packed
+    assert vector["verdict"] == "violation"
+    trace = vector["traces"][0]
+    assert len(trace) == length
+    assert "W[3]" in str([step for step, _ in trace])
