@@ -434,21 +434,11 @@ class _SharedVTable:
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         return self.src.lookup(_moved_array(keys, self.to_src))
 
-    @property
-    def moved(self):
-        return self.src.moved
-
-    @property
-    def error(self):
-        return self.src.error
-
-    @property
-    def count(self):
-        return self.src.count
-
-    @property
-    def offset(self):
-        return self.src.offset
+    def __getattr__(self, name: str):
+        # the rows are the first instance's: its arrays as they are now (they grow)
+        if name in ("moved", "error", "count", "offset"):
+            return getattr(self.src, name)
+        raise AttributeError(name)
 
     @property
     def deltas(self) -> list:
