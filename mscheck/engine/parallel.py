@@ -13,11 +13,12 @@ that bit. A level goes like this:
    one-process search discovers them. Within a chunk only the first occurrence of each
    successor is kept;
 2. the processes swap the successors the other one owns (each sends from a thread while it
-   receives, so two large messages never wait on each other);
-3. each process adds the successors it owns, the main process's first, to its visited
-   states: of equal ones only the first counts (:meth:`mscheck.engine.vector._Visited.add`),
-   the one-process search's discoverer. The ones not there before are its new states, in
-   key order; it also checks the invariants and ``reachable`` properties on them;
+   receives, so two large messages never wait on each other; the arrays cross as raw bytes,
+   :func:`_send`);
+3. each process keeps, of the successors it owns (the main process's first, in key order),
+   the first occurrence of each (the one-process search's discoverer) and adds them to its
+   visited states. The ones not there before are its new states, in key order; it also
+   checks the invariants and ``reachable`` properties on them;
 4. the child sends the main process its successor counts, step errors and deadlocks (per
    state of its half), its new states with their keys and its checks; the main process merges
    both processes' new states by key into the next level, in the one-process search's order,
