@@ -414,18 +414,44 @@ class PackedModel:
                 actor = st["actor"](inst)
                 groups.setdefault(actor, []).append((st, inst))
         tables = []
-        first: dict[str, _Table] = {}  # per replicated service, its first instance's table
+        # per replicated service and run of its steps, the first instance's table
+        first: dict[tuple, _Table] = {}
         for actor, members in groups.items():
-            slots = sorted(set().union(*(self._slots_of(st["node"], inst)
-                                         for st, inst in members)))
-            t = _Table(self, slots, members)
             svc = members[0][0]["service"]
-            if svc in first:
-                t.twin = self._twin(first[svc], t)
-            elif self._symmetric(svc):
-                first[svc] = t
-            tables.append(t)
+            for run in self._runs_of_steps(members):
+                slots = sorted(set().union(*(self._slots_of(st["node"], inst)
+                                             for st, inst in run)))
+                t = _Table(self, slots, run)
+                key = (svc, tuple(id(st) for st, _ in run))
+                if key in first:
+                    t.twin = self._twin(first[key], t)
+                elif self._symmetric(svc):
+                    first[key] = t
+                tables.append(t)
         return self._merge(tables)
+
+    def _runs_of_steps(self, members: list) -> list[list]:
+        """An instance's steps (in their order) cut where the slots they read change, when
+        its whole table would be large (more keys than ``max_table``) and every run reads
+        fewer keys than the whole: a table per run of steps that read the same slots. An
+        instance that takes from a queue in one step and records what it took in a set in
+        another then has a table of queue x order and one of order x set, not one of all
+        three. (The successors keep their order either way.)"""
+        runs: list[list] = []
+        reads: list[set] = []
+        for st, inst in members:
+            slots = self._slots_of(st["node"], inst)
+            if runs and (slots == reads[-1] or runs[-1][-1][0] is st):
+                runs[-1].append((st, inst))  # (the instances of one step stay together)
+                reads[-1] |= slots
+            else:
+                runs.append([(st, inst)])
+                reads.append(set(slots))
+        size = lambda slots: prod(len(self.domains[i]) for i in slots)  # noqa: E731
+        whole = size(set().union(*reads))
+        if len(runs) > 1 and whole > self.max_table and max(map(size, reads)) < whole:
+            return runs
+        return [members]
 
     def _symmetric(self, service: str) -> bool:
         """Whether the steps of a replicated service use its index only to name the

@@ -98,15 +98,17 @@ def test_the_vector_engine_reads_the_first_instances_arrays(monkeypatch):
     made = []
     real = V._vtables
     monkeypatch.setattr(V, "_vtables", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
-    sizes = dict(ORDERS=6, CAPACITY=2, WORKERS=3)  # (smaller ones join the workers' tables)
-    pm = PackedModel(CompiledModel(_order_events(**sizes)))
+    sizes = dict(ORDERS=6, CAPACITY=2, WORKERS=3)
+    # tables not joined: a worker's two steps read different slots, so each worker has two
+    # tables (the queue and its order; its order and the processed set)
+    pm = PackedModel(CompiledModel(_order_events(**sizes)), max_table=1)
     shared = vector_search(pm, keep_going=True, check_deadlock=False)
-    assert sum(isinstance(vt, V._SharedVTable) for vt in made[-1]) == 2
+    assert sum(isinstance(vt, V._SharedVTable) for vt in made[-1]) == 4
     twin = next(vt for vt in made[-1] if isinstance(vt, V._SharedVTable))
     assert not twin.table.entries  # made only when a trace or a failing step needs them
     monkeypatch.setattr(V, "_vtables", lambda pm, layout, budget, share:
                         real(pm, layout, budget, False))
-    alone = vector_search(PackedModel(CompiledModel(_order_events(**sizes))),
+    alone = vector_search(PackedModel(CompiledModel(_order_events(**sizes)), max_table=1),
                           keep_going=True, check_deadlock=False)
     assert (shared.states, shared.transitions) == (alone.states, alone.transitions) == \
         (2_243, 7_866)  # as the scalar engine finds
@@ -148,3 +150,25 @@ def test_violations_in_twin_instances_have_the_packed_loops_traces(init, check, 
     trace = vector["traces"][0]
     assert len(trace) == length
     assert "W[3]" in str([step for step, _ in trace])
+
+
+def test_steps_that_read_different_slots_key_different_tables(monkeypatch):
+    spec = _order_events(ORDERS=6, CAPACITY=2, WORKERS=3)
+    pm = PackedModel(CompiledModel(spec), max_table=1)  # tables not joined again
+    tables = [([st["name"] for st, _ in t.members],
+               sorted(pm.model.slot_names[i] for i in t.slots))
+              for t in pm.tables if t.members[0][1].get("w") == 1]
+    # not one table of queue x order x processed set
+    assert tables == [(["finish"], ["OrderProcessing[1].current", "processed"]),
+                      (["on_OrderCreated"], ["OrderProcessing[1].current",
+                                             "processing_queue"])]
+    split = vector_search(pm, keep_going=True, check_deadlock=False)
+    # one table per instance, as before the split: the same search, more entries computed
+    monkeypatch.setattr(PackedModel, "_runs_of_steps", lambda self, members: [members])
+    one = PackedModel(CompiledModel(spec), max_table=1)
+    whole = vector_search(one, keep_going=True, check_deadlock=False)
+    assert (split.states, split.transitions, split.depth) == \
+        (whole.states, whole.transitions, whole.depth)
+    assert (split.states, split.transitions) == (2_243, 7_866)
+    computed = [sum(len(t.entries) for t in p.tables if t.twin is None) for p in (pm, one)]
+    assert computed == [249, 399]  # the first instances' entries (the others share them)
