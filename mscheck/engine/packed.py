@@ -418,10 +418,8 @@ class PackedModel:
         first: dict[tuple, _Table] = {}
         for actor, members in groups.items():
             svc = members[0][0]["service"]
-            for run in self._runs_of_steps(members):
-                slots = sorted(set().union(*(self._slots_of(st["node"], inst)
-                                             for st, inst in run)))
-                t = _Table(self, slots, run)
+            for run, reads in self._runs_of_steps(members):
+                t = _Table(self, sorted(reads), run)
                 key = (svc, tuple(id(st) for st, _ in run))
                 if key in first:
                     t.twin = self._twin(first[key], t)
@@ -430,10 +428,11 @@ class PackedModel:
                 tables.append(t)
         return self._merge(tables)
 
-    def _runs_of_steps(self, members: list) -> list[list]:
+    def _runs_of_steps(self, members: list) -> list[tuple[list, set]]:
         """An instance's steps (in their order) cut where the slots they read change, when
         its whole table would be large (more keys than ``max_table``) and every run reads
-        fewer keys than the whole: a table per run of steps that read the same slots. An
+        fewer keys than the whole: a table per run of steps that read the same slots (each
+        run with the slots it reads). An
         instance that takes from a queue in one step and records what it took in a set in
         another then has a table of queue x order and one of order x set, not one of all
         three. (The successors keep their order either way.)"""
@@ -448,10 +447,11 @@ class PackedModel:
                 runs.append([(st, inst)])
                 reads.append(set(slots))
         size = lambda slots: prod(len(self.domains[i]) for i in slots)  # noqa: E731
-        whole = size(set().union(*reads))
+        union = set().union(*reads)
+        whole = size(union)
         if len(runs) > 1 and whole > self.max_table and max(map(size, reads)) < whole:
-            return runs
-        return [members]
+            return list(zip(runs, reads))
+        return [(members, union)]
 
     def _symmetric(self, service: str) -> bool:
         """Whether the steps of a replicated service use its index only to name the

@@ -450,14 +450,16 @@ class _SharedVTable:
         return [self._deltas[1]]
 
     def sync(self) -> None:
-        """Give the instance's table the entries of every key its first instance knows."""
+        """Give the instance's table the entries of every key its first instance knows
+        (:meth:`mscheck.engine.packed._Table.fill`, which makes a twin's entry from the
+        first instance's)."""
         from mscheck.engine.packed import _moved
 
-        entries, to_twin = self.table.entries, self.to_twin
-        for k, ds in self.src.table.entries.items():
+        table, to_twin = self.table, self.to_twin
+        for k in list(self.src.table.entries):
             t = _moved(k, to_twin)
-            if t not in entries:
-                entries[t] = ERROR if ds is ERROR else tuple(_moved(d, to_twin) for d in ds)
+            if t not in table.entries:
+                table.fill(t)
 
 
 def _vtables(pm: PackedModel, layout: _Layout, budget: _Budget, share: bool) -> list:

@@ -164,7 +164,8 @@ def test_steps_that_read_different_slots_key_different_tables(monkeypatch):
                                              "processing_queue"])]
     split = vector_search(pm, keep_going=True, check_deadlock=False)
     # one table per instance, as before the split: the same search, more entries computed
-    monkeypatch.setattr(PackedModel, "_runs_of_steps", lambda self, members: [members])
+    monkeypatch.setattr(PackedModel, "_runs_of_steps", lambda self, members: [(
+        members, set().union(*(self._slots_of(st["node"], inst) for st, inst in members)))])
     one = PackedModel(CompiledModel(spec), max_table=1)
     whole = vector_search(one, keep_going=True, check_deadlock=False)
     assert (split.states, split.transitions, split.depth) == \
