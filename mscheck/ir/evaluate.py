@@ -69,8 +69,22 @@ class ChanId:
     indices: tuple[Any, ...] = ()
 
 
+_KEYS: dict[int, tuple] = {}  # id -> (value, its key): repr of a structured value is slow
+_KEYED = 1 << 16  # values whose keys are remembered at most (then forgotten at once)
+
+
 def _sort_key(v):
-    return (type(v).__name__, repr(v))
+    t = type(v)
+    if t is str or t is bool or t is int:
+        return (t.__name__, repr(v))
+    got = _KEYS.get(id(v))
+    if got is not None and got[0] is v:  # (the value is held here: its id is not reused)
+        return got[1]
+    key = (t.__name__, repr(v))
+    if len(_KEYS) >= _KEYED:
+        _KEYS.clear()
+    _KEYS[id(v)] = (v, key)
+    return key
 
 
 def _sort_key_any(v):
