@@ -76,24 +76,33 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
             initial_error = None
             result = None
             if packed is not None:
-                from mscheck.engine.packed import NotPackable, packed_search
+                from mscheck.engine.packed import (SMALL_LEVEL, NotPackable, packed_search,
+                                                   packed_start)
 
-                run = packed_search
-                if engine in ("auto", "vector"):
-                    from mscheck.engine.vector import vector_search
-
-                    run, used = vector_search, "vector"
-                kept: dict | None = {} if live and run is not packed_search else None
+                vector = engine in ("auto", "vector")
+                used = "vector" if vector else "packed"
+                kept: dict | None = {} if live and vector else None
                 try:
-                    more: dict = {}
-                    if run is not packed_search:
-                        from mscheck.engine.vector import SMALL_LEVEL
+                    if not vector:
+                        result = packed_search(packed, limits=limits, check_deadlock=deadlock,
+                                               keep_going=keep_going, properties=selected,
+                                               progress=progress)
+                    else:
+                        options = dict(limits=limits, check_deadlock=deadlock,
+                                       keep_going=keep_going, properties=selected,
+                                       progress=progress)
+                        got = None
+                        if engine == "auto" and kept is None:
+                            # a small model ends in the packed loop: numpy is not imported
+                            got = packed_start(packed, SMALL_LEVEL, **options)
+                        if isinstance(got, SearchResult):
+                            result = got
+                        else:
+                            from mscheck.engine.vector import vector_search
 
-                        more = dict(keep=kept, workers=workers,
-                                    small=SMALL_LEVEL if engine == "auto" else 0)
-                    result = run(packed, limits=limits, check_deadlock=deadlock,
-                                 keep_going=keep_going, properties=selected,
-                                 progress=progress, **more)
+                            result = vector_search(packed, keep=kept, workers=workers,
+                                                   small=SMALL_LEVEL if engine == "auto" else 0,
+                                                   handoff=got, **options)
                     if live and result.complete:
                         why_scalar = _packed_liveness(spec, model, packed, result, live, kept)
                         if why_scalar:  # the scalar engine records the graph instead

@@ -46,6 +46,8 @@ MAX_TABLE = 1 << 16  # key space of a joined transition table
 EAGER_LEAF = 1 << 12  # a property leaf with at most this many keys is tabulated at once
 MAX_DOMAIN = 1 << 14  # values of one slot
 MAX_PARTS = 1 << 8  # tabulated parts of one property leaf split by its boolean structure
+SMALL_LEVEL = 128  # levels below this size run faster here than in the vector engine
+SMALL_STATES = 1 << 16  # (bench/vector.py) while the Python set of visited states stays small
 
 
 class NotPackable(Exception):
@@ -847,6 +849,21 @@ class Handoff:
     found: list
     reach: dict  # the reachable properties not yet witnessed
     last_report: float
+
+
+def packed_start(pm: PackedModel, small: int = SMALL_LEVEL, max_visited: int = SMALL_STATES,
+                 levels: list | None = None, **options) -> SearchResult | Handoff:
+    """The first levels of a search, by the packed loop: while a level has fewer than
+    ``small`` states and fewer than ``max_visited`` states are visited. Returns the whole
+    search's result (its ``packed_levels`` the number of levels) when it ends there, else
+    the :class:`Handoff` from which the vector engine goes on. Needs no numpy: a small
+    model is checked without importing it."""
+    levels = [] if levels is None else levels
+    got = packed_search(pm, until=lambda size, n: size >= small or n >= max_visited,
+                        levels=levels, **options)
+    if isinstance(got, SearchResult):
+        got.packed_levels = len(levels)
+    return got
 
 
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,

@@ -60,8 +60,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from mscheck.engine.model import Violation
-from mscheck.engine.packed import (ERROR, PackedModel, _Compound, _fails, _step_error,
-                                   _trace, check_level, packed_search, report_unreachable)
+from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, PackedModel,
+                                   _Compound, _fails, _step_error, _trace, check_level,
+                                   packed_search, packed_start, report_unreachable)
 from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reached
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
@@ -72,8 +73,6 @@ BIG_SEARCH = 1 << 20  # ...twice as many from this many visited states (their te
 # small next to the visited set by then, and larger batches are faster)
 CHECK_EVERY = 1 << 14  # packed_search checks its limits every 16384 states of a level
 MIN_FRONTIER = 0  # see packed_or_vector_search
-SMALL_LEVEL = 128  # levels below this size run faster in the packed loop (bench/vector.py)
-SMALL_STATES = 1 << 16  # the packed loop's Python set of visited states stays this small
 PARALLEL_LEVEL = 1 << 16  # with two workers: the level size from which both processes work
 _U64 = np.uint64
 _M64 = (1 << 64) - 1
@@ -1129,7 +1128,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                   keep_going: bool = False, properties: list[str] | None = None,
                   progress: Callable[[dict], None] | None = None,
                   chunk: int = CHUNK, keep: dict | None = None, workers: int = 1,
-                  min_level: int = PARALLEL_LEVEL, small: int = 0) -> SearchResult:
+                  min_level: int = PARALLEL_LEVEL, small: int = 0,
+                  handoff: Handoff | None = None) -> SearchResult:
     """Breadth-first search over packed states, a level at a time as numpy arrays; the same
     result as :func:`mscheck.engine.packed.packed_search` (see the module docstring).
 
@@ -1140,10 +1140,12 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     the order of their sources, each source's table by table (``dst``, from level
     ``dst_level`` on: 0, or the number of levels when the packed loop did the whole search).
 
-    With ``small`` > 0, the levels are expanded by the packed loop (:func:`packed_search`)
-    while they have fewer than ``small`` states and there are fewer than ``SMALL_STATES``
-    visited states; the search goes on here from the first level that breaks either bound
-    The results are the same.
+    With ``small`` > 0, the levels are expanded by the packed loop
+    (:func:`mscheck.engine.packed.packed_start`) while they have fewer than ``small``
+    states and there are fewer than ``SMALL_STATES`` visited states; the search goes on
+    here from the first level that breaks either bound. The results are the same. With
+    ``handoff`` (what ``packed_start`` returned when it stopped; not with ``keep``), the
+    search goes on from there.
 
     With ``workers`` = 2, from the first level of at least ``min_level`` states the search
     runs on two processes (:mod:`mscheck.engine.parallel`), with the same results; not with
@@ -1152,17 +1154,16 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     Raises :class:`mscheck.engine.packed.NotPackable` when a table cannot be filled."""
     if chunk <= 0 or chunk % CHECK_EVERY:
         raise ValueError(f"chunk must be a positive multiple of {CHECK_EVERY}")
-    handoff = None
-    if small > 0:
+    if handoff is not None and keep is not None:
+        raise ValueError("a search that keeps its levels starts here, not from a handoff")
+    if small > 0 and handoff is None:
         # levels of fewer than ``small`` states: the packed loop, which has no numpy
         # overhead per call (until the visited states outgrow its Python set)
         packed_levels: list = []
-        got = packed_search(pm, limits=limits, check_deadlock=check_deadlock,
-                            keep_going=keep_going, properties=properties, progress=progress,
-                            until=lambda size, n: size >= small or n >= SMALL_STATES,
-                            levels=packed_levels)
+        got = packed_start(pm, small, SMALL_STATES, packed_levels, limits=limits,
+                           check_deadlock=check_deadlock, keep_going=keep_going,
+                           properties=properties, progress=progress)
         if isinstance(got, SearchResult):
-            got.packed_levels = len(packed_levels)
             if keep is not None:
                 layout = _Layout(pm.bits)
                 budget = _Budget()

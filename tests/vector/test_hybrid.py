@@ -5,6 +5,8 @@ hand-over falls, and a search whose levels all stay small never touches numpy.""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -58,3 +60,33 @@ def test_a_narrow_search_stays_in_the_packed_loop():
     r = vector_search(PackedModel(CompiledModel(spec)), small=128)
     assert (r.verdict, r.states, r.depth, len(r.traces[0])) == ("violation", 4001, 4000, 4001)
     assert r.packed_levels == 4001
+
+
+def test_check_of_a_small_spec_does_not_import_numpy():
+    # every level of the two-phase commit is narrow: the packed loop does the whole search,
+    # and numpy (some 50 ms to import) is never loaded
+    code = ("import sys, mscheck\n"
+            "from mscheck.engine.check import check_spec\n"
+            f"d = check_spec(mscheck.load({os.path.join(ROOT, 'specs', 'classic', 'tcommit.ms')!r}))\n"
+            "print(d['verdict'], d['states'], d['transitions'], d['packed_levels'],"
+            " 'numpy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["ok", "34", "94", "7", "False"]
+
+
+def test_check_hands_a_wide_search_to_the_vector_engine():
+    from mscheck.engine.check import check_spec
+
+    path = os.path.join(ROOT, "specs", "classic", "philosophers.ms")
+    keys = ("verdict", "states", "transitions", "depth", "complete")
+    for keep_going in (False, True):
+        auto = check_spec(mscheck.load(path, {"N": "7"}), keep_going=keep_going)
+        packed = check_spec(mscheck.load(path, {"N": "7"}), keep_going=keep_going,
+                            engine="packed")
+        assert [auto[k] for k in keys] == [packed[k] for k in keys]
+        assert auto["violations"] == packed["violations"]
+        # levels of 1, 7, 28 and 77 states by the packed loop; the one of 161 is the first
+        # the vector engine expands
+        assert (auto["engine"], auto["packed_levels"]) == ("vector", 4)
+    assert "numpy" in sys.modules
