@@ -41,6 +41,7 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 _key = _sort_key_any  # one order for map keys, bags and choices, everywhere
+SET_ORDERS = 1 << 14  # the ordered contents of set and log channels remembered at most
 
 
 def _nobody(env) -> str:
@@ -56,6 +57,7 @@ class CompiledModel:
         check as if none were set). ``max_faults``: at most this many faults per run."""
         self.spec = spec
         self._rendezvous_depth = 0
+        self._set_order: dict[frozenset, tuple] = {}  # a set or log channel's messages, ordered
         # whether steps say who moved and which messages went where (the packed engine's
         # tables need only the successor states, and switch this off while they fill)
         self.labels = True
@@ -573,30 +575,35 @@ class CompiledModel:
 
     def _take(self, state, cid: ChanId) -> list[tuple[list, Any]]:
         """Each message a receiver may take from a buffered channel, with the state after."""
+        slot, offers = self._offers(state, cid)
+        out = []
+        for m, after in offers:
+            w = list(state)
+            w[slot] = after
+            out.append((w, m))
+        return out
+
+    def _offers(self, state, cid: ChanId) -> tuple[int | None, list[tuple[Any, Any]]]:
+        """The slot of a buffered channel and each message a receiver may take from it,
+        with the channel's contents after (no state is copied: most offers do not match)."""
         slot = self.chan_slot.get(cid.name, {}).get(cid.indices)
         if slot is None:
-            return []
+            return None, []
         contents = state[slot]
         kind = self.chan_kind[cid.name].kind
-        out = []
         if kind == "fifo":
-            if contents:
-                w = list(state)
-                w[slot] = contents[1:]
-                out.append((w, contents[0]))
-        elif kind == "bag":
-            for i, m in enumerate(contents):
-                if i == 0 or contents[i - 1] != m:
-                    w = list(state)
-                    w[slot] = contents[:i] + contents[i + 1:]
-                    out.append((w, m))
-        else:
-            for m in sorted(contents, key=_key):
-                w = list(state)
-                if kind == "set":
-                    w[slot] = contents - {m}
-                out.append((w, m))
-        return out
+            return slot, [(contents[0], contents[1:])] if contents else []
+        if kind == "bag":
+            return slot, [(m, contents[:i] + contents[i + 1:]) for i, m in enumerate(contents)
+                          if i == 0 or contents[i - 1] != m]
+        order = self._set_order.get(contents)
+        if order is None:
+            if len(self._set_order) >= SET_ORDERS:
+                self._set_order.clear()
+            order = self._set_order[contents] = tuple(sorted(contents, key=_key))
+        if kind == "set":
+            return slot, [(m, contents - {m}) for m in order]
+        return slot, [(m, contents) for m in order]
 
     def _rendezvous(self, w, env, msgs, k, cid, msg, processes=True):
         self._rendezvous_depth += 1
@@ -925,10 +932,13 @@ class CompiledModel:
     def _handler_steps(self, out, state, env, st, actor):
         cid = st["chan"](state, env)
         pnames = st["param_names"]
-        for w, msg in self._take(state, cid):
+        slot, offers = self._offers(state, cid)
+        for msg, after in offers:
             bound = self._match(st["pattern"], msg, env)
             if bound is None:
                 continue
+            w = list(state)
+            w[slot] = after
             params = tuple((n, env[n]) for n in pnames)
             recv = (("recv", show_value(cid), show_value(msg)),) if self.labels else ()
             try:
