@@ -422,6 +422,26 @@ class CompiledModel:
                     return bad
         return None
 
+    def _fitter(self, t: T.Type) -> Callable[[Any], str | None] | None:
+        """:meth:`_fits` for values of ``t`` as one function, quick for the values that fit
+        (numbers in range, atoms, sets of atoms); None when every value fits."""
+        if isinstance(t, T.IntT):
+            lo, hi = t.lo, t.hi
+            if lo is None and hi is None:
+                return None
+            return lambda v: (self._fits(t, v) if (lo is not None and v < lo)
+                              or (hi is not None and v > hi) else None)
+        atoms = t.elem if isinstance(t, T.SetT) else t
+        if isinstance(atoms, T.AtomT):
+            if atoms.values is None:
+                return None
+            ok = frozenset(atoms.values)
+            if atoms is t:
+                return lambda v: None if v in ok else self._fits(t, v)
+            return lambda v: (None if type(v) is frozenset and v <= ok  # noqa: E721
+                              else self._fits(t, v))
+        return lambda v: self._fits(t, v)
+
     @staticmethod
     def _ints_fit(t: T.Type, v) -> bool:
         """Whether every element of the collection ``v`` fits the integer type ``t``, by its
@@ -494,6 +514,7 @@ class CompiledModel:
         t = s.target
         value = self._cx(s.value)
         var_t = self._var_type(t.owner, t.var)
+        fits = self._fitter(var_t)
         slot = self.var_slot[(t.owner, t.var)]
         index = self._cx(t.index) if t.index is not None else None
         steps = [(st, self._cx(st.index) if st.index is not None else None) for st in t.path]
@@ -508,7 +529,7 @@ class CompiledModel:
                     v = _update(w[i], [(st, f(w, env) if f else None) for st, f in steps], v)
                 except EvalError as exc:
                     raise StepError("domain", str(exc), span) from None
-            bad = self._fits(var_t, v)
+            bad = fits(v) if fits is not None else None
             if bad:
                 raise StepError("range", f"{label} := {show_value(v)}: {bad}", span)
             w[i] = v
