@@ -163,6 +163,7 @@ class _Fold:
     ``keys`` maps states (a list of word arrays), ``fold``/``unfold`` map Python ints."""
 
     def __init__(self, mask: int, words: int):
+        self.mask = mask
         parts = [(w, (mask >> 64 * w) & _M64) for w in range(words)]
         parts = [(w, m) for w, m in parts if m] or [(0, 0)]
         rot = _rotations([m for _, m in parts])
@@ -590,27 +591,130 @@ def leaf_ok(leaf, states: list[np.ndarray]) -> np.ndarray:
 
 
 GROUP_BITS = 16  # the invariants' leaves are joined into tables of at most 2**16 keys
+LANES = 64  # compound leaves of one shape tested together, one bit each
+
+
+def _shape(t):
+    """A compound leaf's tree without its tables: trees of one shape are tested together."""
+    if t[0] == "leaf":
+        return "leaf"
+    if t[0] == "not":
+        return ("not", _shape(t[1]))
+    return (t[0], tuple(_shape(x) for x in t[1]))
+
+
+def _tree_leaves(t, out: list) -> list:
+    """The ``("leaf", fold, good)`` nodes of a tree, left to right."""
+    if t[0] == "leaf":
+        out.append(t)
+    elif t[0] == "not":
+        _tree_leaves(t[1], out)
+    else:
+        for x in t[1]:
+            _tree_leaves(x, out)
+    return out
+
+
+def _scatter(fold: _Fold) -> np.ndarray:
+    """Every key of a fold with a direct table (``runs``), its bits put back in place: the
+    states (of one word) whose keys are ``0, 1, 2, ...``."""
+    idx = np.arange(1 << fold.bits, dtype=_U64)
+    states = np.zeros(len(idx), dtype=_U64)
+    acc = 0
+    for lo, n in fold.runs:
+        states |= ((idx >> _U64(acc)) & _U64((1 << n) - 1)) << _U64(lo)
+        acc += n
+    return states
+
+
+class _Lanes:
+    """Compound leaves of one shape (as ``forall x in D: ...`` makes, one per value), tested
+    together: at each position of the shared tree, one direct table over the union of the
+    leaves' bits there gives, per key, a word whose bit ``j`` says whether the ``j``-th
+    leaf's part holds; the tree's ``and``/``or``/``not`` become bitwise operations, and a
+    state passes when every bit of the result is set. Raises ValueError when a position's
+    bits are too many for a direct table."""
+
+    def __init__(self, leaves: list):
+        n = len(leaves)
+        self.dtype = np.dtype(np.uint8 if n <= 8 else np.uint16 if n <= 16 else
+                              np.uint32 if n <= 32 else _U64)
+        self.full = self.dtype.type((1 << n) - 1)
+        columns = list(zip(*[_tree_leaves(leaf[2], []) for leaf in leaves]))
+        tables = []
+        for column in columns:
+            union = 0
+            for _, fold, _ in column:
+                union |= fold.mask
+            fold = _Fold(union, 1)
+            if fold.runs is None or fold.bits > GROUP_BITS:
+                raise ValueError("too many bits for one table")
+            states = [_scatter(fold)]
+            table = np.zeros(len(states[0]), dtype=self.dtype)
+            for j, (_, f, good) in enumerate(column):
+                table |= _good(f, good, states).astype(self.dtype) << self.dtype.type(j)
+            tables.append((fold, table))
+        self.tree = self._rebuild(leaves[0][2], iter(tables))
+
+    def _rebuild(self, t, tables):
+        if t[0] == "leaf":
+            return ("leaf",) + next(tables)
+        if t[0] == "not":
+            return ("not", self._rebuild(t[1], tables))
+        return (t[0], [self._rebuild(x, tables) for x in t[1]])
+
+    def _eval(self, t, states: list[np.ndarray]) -> np.ndarray:
+        if t[0] == "leaf":
+            return t[2][t[1].index(t[1].keys(states))]
+        if t[0] == "not":
+            return ~self._eval(t[1], states)
+        out = None
+        for x in t[1]:
+            v = self._eval(x, states)
+            out = v if out is None else (out & v if t[0] == "and" else out | v)
+        if out is None:
+            return np.full(len(states[0]), self.full if t[0] == "and" else 0, dtype=self.dtype)
+        return out
+
+    def __call__(self, states: list[np.ndarray]) -> bool:
+        got = self._eval(self.tree, states)
+        got &= self.full
+        return bool((got == self.full).all())
 
 
 class _AllGood:
     """Whether a batch of states satisfies every invariant, in a few lookups: the leaves
     tested by a table of good keys are joined, neighbours in the layout first, into groups
     whose keys take at most ``GROUP_BITS`` bits, each with a direct table of the keys good
-    for all its leaves (states of one word); the other leaves are tested as they are. Only
+    for all its leaves (states of one word); compound leaves of one shape are tested
+    together (:class:`_Lanes`); the other leaves are tested as they are. Only
     when some state fails does the search look for the first failing state of each
     invariant (:func:`first_bad`); a violation is then found exactly as without this."""
 
     def __init__(self, invariants, words: int):
         self.groups: list[tuple[_Fold, np.ndarray]] = []
         self.rest = []
+        self.lanes: list[_Lanes] = []
         simple = []
+        shapes: dict = {}  # compound leaves (states of one word) by the shape of their tree
         for _, leaves in invariants:
             for leaf in leaves:
                 mask, _, _, test = leaf
                 if test is None and words == 1 and mask.bit_count() <= GROUP_BITS:
                     simple.append(leaf)
+                elif isinstance(test, _Compound) and words == 1:
+                    shapes.setdefault(_shape(leaf[2]), []).append(leaf)
                 else:
                     self.rest.append(leaf)
+        for same in shapes.values():
+            for a in range(0, len(same), LANES):
+                chunk = same[a:a + LANES]
+                try:
+                    if len(chunk) < 2:
+                        raise ValueError("one leaf")
+                    self.lanes.append(_Lanes(chunk))
+                except ValueError:
+                    self.rest.extend(chunk)
         simple.sort(key=lambda leaf: (leaf[0] & -leaf[0], leaf[0]))  # by lowest bit
         group, union = [], 0
         for leaf in simple + [None]:
@@ -630,13 +734,8 @@ class _AllGood:
         """The fold of ``union`` and, per key, whether it is good for every leaf of
         ``group``: the keys' bits are put back in place, as states, and tested."""
         fold = _Fold(union, 1)
-        idx = np.arange(1 << fold.bits, dtype=_U64)
-        states = np.zeros(len(idx), dtype=_U64)
-        acc = 0
-        for lo, n in fold.runs:
-            states |= ((idx >> _U64(acc)) & _U64((1 << n) - 1)) << _U64(lo)
-            acc += n
-        good = np.ones(len(idx), dtype=bool)
+        states = _scatter(fold)
+        good = np.ones(len(states), dtype=bool)
         for leaf in group:
             good &= leaf_ok(leaf, [states])
         return fold, good
@@ -645,6 +744,8 @@ class _AllGood:
         for fold, good in self.groups:
             if not good[fold.index(fold.keys(states))].all():
                 return False
+        if not all(lanes(states) for lanes in self.lanes):
+            return False
         return all(leaf_ok(leaf, states).all() for leaf in self.rest)
 
 
