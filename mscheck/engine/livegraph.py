@@ -162,7 +162,7 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     a = 0
     while a < n:  # a run of states at a time
         b = max(a + 1, int(np.searchsorted(indptr, indptr[a] + EDGES_AT_ONCE, "right")) - 1)
-        for vt, _cnt, at, di in placed(looked(a, b), indptr[a:b].copy()):
+        for vt, _cnt, at, di, _sel in placed(looked(a, b), indptr[a:b].copy()):
             sid[at] = row_labels[id(vt)][di]
         a = b
 
@@ -178,8 +178,8 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
         hi = int(starts[min(first + 1, len(levels))])
         index = _IndexMap(bfs[:hi]).find
         front = np.empty(int(indptr[lo]), dtype=idx)
-        for vt, cnt, at, di in placed(looked(0, lo), indptr[:lo].copy()):
-            target = np.repeat(bfs[:lo], cnt)
+        for vt, cnt, at, di, sel in placed(looked(0, lo), indptr[:lo].copy()):
+            target = np.repeat(bfs[:lo], cnt) if sel is None else bfs[sel]
             if vt.deltas[0] is not None:
                 target ^= vt.deltas[0][di]
             front[at] = index(target)

@@ -485,17 +485,23 @@ def _sync(vtables) -> None:
 
 def placed(looked, run: np.ndarray):
     """Lay out successors table by table: for each ``(table, rows, counts)`` of ``looked``
-    with steps, yields ``(table, counts, at, di)``: the state's successors go to positions
-    ``at`` of the flat output and take the table's deltas ``di``. ``run`` holds each state's
-    next free position and advances."""
+    with steps, yields ``(table, counts, at, di, sel)``: the state's successors go to
+    positions ``at`` of the flat output and take the table's deltas ``di``; ``sel``, when
+    no state has more than one successor by the table, are the states that have one (the
+    sources, as ``np.repeat(states, counts)`` gives them, are then ``states[sel]``).
+    ``run`` holds each state's next free position and advances."""
     for vt, pos, cnt in looked:
-        tot = int(cnt.sum())
-        if not tot:
+        sel = np.flatnonzero(cnt)
+        if not len(sel):
             continue
-        excl = np.cumsum(cnt) - cnt
-        ramp = np.arange(tot, dtype=np.int64)
-        yield vt, cnt, np.repeat(run - excl, cnt) + ramp, np.repeat(vt.offset[pos] - excl,
-                                                                    cnt) + ramp
+        tot = int(cnt.sum())
+        if tot == len(sel):  # one successor or none each: picked, not repeated
+            yield vt, cnt, run[sel], vt.offset[pos[sel]], sel
+        else:
+            excl = np.cumsum(cnt) - cnt
+            ramp = np.arange(tot, dtype=np.int64)
+            yield vt, cnt, np.repeat(run - excl, cnt) + ramp, np.repeat(vt.offset[pos] - excl,
+                                                                        cnt) + ramp, None
         run += cnt
 
 
@@ -1588,9 +1594,9 @@ def successors(vtables, states: list[np.ndarray], W: int):
     run = np.cumsum(total) - total  # where each state's next successor goes
     m = int(total.sum())
     succ = [np.empty(m, dtype=_U64) for _ in range(W)]
-    for vt, cnt, at, di in placed(counts, run):
+    for vt, cnt, at, di, sel in placed(counts, run):
         for w in range(W):
-            out = np.repeat(states[w], cnt)
+            out = np.repeat(states[w], cnt) if sel is None else states[w][sel]
             if vt.deltas[w] is not None:
                 out ^= vt.deltas[w][di]
             succ[w][at] = out
