@@ -94,3 +94,49 @@ def test_a_batch_passes_exactly_when_every_leaf_holds(seed, path, consts, lanes,
         passed += want
         failed += not want
     assert passed > 100 and failed > 30
+
+
+WIDE = """
+const N = 2
+service S[i in 1..N] {
+  var a: 0..31 = 0
+  action inc when a < 31 { a := a + 1 }
+}
+service T {
+  var b: 0..31 = 0
+  var c: 0..31 = 0
+  var d: bool = false
+  action step when b < 31 { b := b + 1 }
+  action jump when c < 31 { c := c + 1 }
+  action flip { d := not d }
+}
+invariant Mixed:
+  forall i in 1..N:
+    (S[i].a != T.b and T.c < 14) or (S[i].a + i > T.b and not T.d) or S[i].a == T.c
+"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lanes_with_and_inside_or_on_random_states(seed):
+    # each conjunct reads 16 bits, more than one table takes: split into parts, one of them
+    # an ``and`` of two; the two conjuncts are tested as two lanes, on states drawn at random
+    pm = PackedModel(CompiledModel(mscheck.loads(WIDE, "wide.ms")))
+    invariants = [(n, _leaves(leaves, 1, _Budget())) for n, leaves in pm.invariants.items()]
+    all_good = _AllGood(invariants, 1)
+    assert (len(all_good.lanes), all_good.rest, all_good.groups) == (1, [], [])
+    tree = all_good.lanes[0].tree
+    assert (tree[0], [x[0] for x in tree[1]], tree[1][0][1][0][0]) == \
+        ("or", ["and", "leaf", "leaf"], "leaf")
+    leaves = [leaf for _, ls in invariants for leaf in ls]
+    rng = np.random.default_rng(seed)
+    passed = failed = 0
+    for _ in range(200):
+        n = int(rng.integers(1, 5))
+        states = np.zeros(n, dtype=np.uint64)
+        for o, values in zip(pm.offset, pm.domains):
+            states |= rng.integers(0, len(values), size=n).astype(np.uint64) << np.uint64(o)
+        want = all(leaf_ok(leaf, [states]).all() for leaf in leaves)
+        assert all_good([states]) == want
+        passed += want
+        failed += not want
+    assert passed > 30 and failed > 30
