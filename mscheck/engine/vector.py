@@ -1088,8 +1088,9 @@ class _Visited:
                 # claim the free slots; of several states claiming one slot, one wins
                 fat = at[fi]
                 if len(table) == 1 and distinct:
-                    table[0][fat] = q[0][fi]  # one state's word lands in each slot
-                    won = fi[table[0][fat] == q[0][fi]]
+                    qfi = q[0][fi]
+                    table[0][fat] = qfi  # one state's word lands in each slot
+                    won = fi[table[0][fat] == qfi]
                 else:
                     # words written apart could land from different states (and equal
                     # states claim the same slots together): the claims are settled first
@@ -1107,7 +1108,8 @@ class _Visited:
                 new[won if pend is None else pend[won]] = True
                 self.size += len(won)
                 done[won] = True
-                free[won] = False  # the others try the same slot again: now taken
+                if not distinct:
+                    free[won] = False  # the others try the same slot again: now taken
             if slot is not None:  # the last write for a state is where it ends
                 if pend is None:
                     slot[:] = at
