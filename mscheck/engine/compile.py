@@ -57,7 +57,7 @@ class CompiledModel:
         check as if none were set). ``max_faults``: at most this many faults per run."""
         self.spec = spec
         self._rendezvous_depth = 0
-        self._set_order: dict[frozenset, tuple] = {}  # a set or log channel's messages, ordered
+        self._set_order: dict[tuple, tuple] = {}  # a set or log channel's messages, ordered
         # whether steps say who moved and which messages went where (the packed engine's
         # tables need only the successor states, and switch this off while they fill)
         self.labels = True
@@ -617,11 +617,13 @@ class CompiledModel:
         if kind == "bag":
             return slot, [(m, contents[:i] + contents[i + 1:]) for i, m in enumerate(contents)
                           if i == 0 or contents[i - 1] != m]
-        order = self._set_order.get(contents)
+        # by slot too: equal sets of different channels may hold values of different types
+        # ({1} == {True})
+        order = self._set_order.get((slot, contents))
         if order is None:
             if len(self._set_order) >= SET_ORDERS:
                 self._set_order.clear()
-            order = self._set_order[contents] = tuple(sorted(contents, key=_key))
+            order = self._set_order[(slot, contents)] = tuple(sorted(contents, key=_key))
         if kind == "set":
             return slot, [(m, contents - {m}) for m in order]
         return slot, [(m, contents) for m in order]

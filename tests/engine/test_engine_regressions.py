@@ -483,3 +483,39 @@ def test_unlabelled_steps_give_the_same_successors():
     for t in pm.tables:
         t.fill(pm.encode(state) & t.mask)
     assert model.labels  # filling switches them off only while it runs
+
+
+# ---------------------------------------------------------------- ordered channel contents
+
+# The ordered messages of a set or log channel are remembered by contents; {1} == {True},
+# so a log of bools read after a log of numbers holding 1 took the number's order, and its
+# handler received 1 for true.
+TWO_LOGS = """
+channel nums: log of 0..1
+channel flags: log of bool
+service P {
+  var sent: bool = false
+  action go when not sent {
+    nums!(1)
+    flags!(true)
+    sent := true
+  }
+}
+service Q {
+  var seen: 0..1 = 0
+  var got: bool = false
+  on nums?n { seen := n }
+  on flags?f { got := f }
+}
+invariant NotGot: not Q.got
+"""
+
+
+@pytest.mark.parametrize("engine", ["scalar", "packed", "vector"])
+def test_equal_sets_of_two_channels_keep_their_own_values(engine):
+    doc = check_spec(_load(TWO_LOGS), engine=engine)
+    (v,) = doc["violations"]
+    last = v["trace"][-1]
+    assert (doc["states"], last["action"], last["messages"], last["changes"]) == (
+        4, "on_flags", [{"direction": "recv", "channel": "flags", "message": "true"}],
+        {"Q.got": "true"})
