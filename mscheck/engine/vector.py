@@ -639,9 +639,10 @@ class _Lanes:
     leaves' bits there gives, per key, a word whose bit ``j`` says whether the ``j``-th
     leaf's part holds; the tree's ``and``/``or``/``not`` become bitwise operations, and a
     state passes when every bit of the result is set. Raises ValueError when a position's
-    bits are too many for a direct table."""
+    bits are too many for a direct table, or the tables would take more than ``room``
+    bytes."""
 
-    def __init__(self, leaves: list):
+    def __init__(self, leaves: list, room: int = DENSE_BYTES):
         n = len(leaves)
         self.dtype = np.dtype(np.uint8 if n <= 8 else np.uint16 if n <= 16 else
                               np.uint32 if n <= 32 else _U64)
@@ -655,12 +656,16 @@ class _Lanes:
             fold = _Fold(union, 1)
             if fold.runs is None or fold.bits > GROUP_BITS:
                 raise ValueError("too many bits for one table")
+            room -= self.dtype.itemsize << fold.bits
+            if room < 0:
+                raise ValueError("the tables would take too much memory")
             states = [_scatter(fold)]
             table = np.zeros(len(states[0]), dtype=self.dtype)
             for j, (_, f, good) in enumerate(column):
                 table |= _good(f, good, states).astype(self.dtype) << self.dtype.type(j)
             tables.append((fold, table))
         self.tree = self._rebuild(leaves[0][2], iter(tables))
+        self.nbytes = sum(table.nbytes for _, table in tables)
 
     def _rebuild(self, t, tables):
         if t[0] == "leaf":
@@ -712,13 +717,15 @@ class _AllGood:
                     shapes.setdefault(_shape(leaf[2]), []).append(leaf)
                 else:
                     self.rest.append(leaf)
+        room = DENSE_BYTES  # for the lanes' tables
         for same in shapes.values():
             for a in range(0, len(same), LANES):
                 chunk = same[a:a + LANES]
                 try:
                     if len(chunk) < 2:
                         raise ValueError("one leaf")
-                    self.lanes.append(_Lanes(chunk))
+                    self.lanes.append(_Lanes(chunk, room))
+                    room -= self.lanes[-1].nbytes
                 except ValueError:
                     self.rest.extend(chunk)
         simple.sort(key=lambda leaf: (leaf[0] & -leaf[0], leaf[0]))  # by lowest bit

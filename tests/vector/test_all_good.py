@@ -48,6 +48,17 @@ def test_order_events_compound_leaves_are_tested_as_lanes():
     # each, 12 in all): eight tables
     folds = [fold.bits for fold, _ in _columns(lanes.tree)]
     assert folds == [4, 11, 4, 4, 4, 4, 4, 12]
+    assert lanes.nbytes == 2 * (16 + 2048 + 5 * 16 + 4096)
+
+
+def test_lanes_that_would_take_too_much_memory_are_not_made(monkeypatch):
+    import mscheck.engine.vector as vector
+
+    monkeypatch.setattr(vector, "DENSE_BYTES", 2 * (16 + 2048 + 5 * 16 + 4096) - 1)
+    _, invariants = _invariants("specs/seed/order_events.ms",
+                                {"ORDERS": "12", "CAPACITY": "3", "WORKERS": "5"})
+    all_good = _AllGood(invariants, 1)
+    assert (all_good.lanes, len(all_good.rest)) == ([], 12)
 
 
 def _columns(t) -> list:
