@@ -550,16 +550,23 @@ def _vtree(tree, words: int, budget: _Budget):
     return (tree[0], [_vtree(t, words, budget) for t in tree[1]])
 
 
-def _tree_ok(t, states: list[np.ndarray]) -> np.ndarray:
+def _combine(t, leaf: Callable, empty: Callable[[bool], np.ndarray]) -> np.ndarray:
+    """A tree of ``leaf``/``not``/``and``/``or`` nodes evaluated bitwise: ``leaf(node)``
+    gives a leaf's array, ``empty(is_and)`` the value of an ``and`` or ``or`` of nothing."""
     if t[0] == "leaf":
-        return _good(t[1], t[2], states)
+        return leaf(t)
     if t[0] == "not":
-        return ~_tree_ok(t[1], states)
+        return ~_combine(t[1], leaf, empty)
     out = None
     for x in t[1]:
-        v = _tree_ok(x, states)
+        v = _combine(x, leaf, empty)
         out = v if out is None else (out & v if t[0] == "and" else out | v)
-    return np.full(len(states[0]), t[0] == "and") if out is None else out
+    return empty(t[0] == "and") if out is None else out
+
+
+def _tree_ok(t, states: list[np.ndarray]) -> np.ndarray:
+    return _combine(t, lambda lf: _good(lf[1], lf[2], states),
+                    lambda is_and: np.full(len(states[0]), is_and))
 
 
 def _leaves(leaves, words: int, budget: _Budget):
@@ -674,21 +681,10 @@ class _Lanes:
             return ("not", self._rebuild(t[1], tables))
         return (t[0], [self._rebuild(x, tables) for x in t[1]])
 
-    def _eval(self, t, states: list[np.ndarray]) -> np.ndarray:
-        if t[0] == "leaf":
-            return t[2][t[1].index(t[1].keys(states))]
-        if t[0] == "not":
-            return ~self._eval(t[1], states)
-        out = None
-        for x in t[1]:
-            v = self._eval(x, states)
-            out = v if out is None else (out & v if t[0] == "and" else out | v)
-        if out is None:
-            return np.full(len(states[0]), self.full if t[0] == "and" else 0, dtype=self.dtype)
-        return out
-
     def __call__(self, states: list[np.ndarray]) -> bool:
-        got = self._eval(self.tree, states)
+        got = _combine(self.tree, lambda lf: lf[2][lf[1].index(lf[1].keys(states))],
+                       lambda is_and: np.full(len(states[0]), self.full if is_and else 0,
+                                              dtype=self.dtype))
         got &= self.full
         return bool((got == self.full).all())
 
