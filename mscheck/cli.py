@@ -291,14 +291,16 @@ def _progress_printer():
 def cmd_check(args) -> int:
     from mscheck.engine.check import UsageError, check_spec
     from mscheck.engine.compile import Unsupported
-    from mscheck.engine.search import Limits
+    from mscheck.engine.search import Limits, default_memory
     from mscheck.report.check import render_check
 
     spec, source = _load_reporting(args)
     if spec is None:
         return EXIT_ERROR
+    # without --memory, a cap below the memory free now: ended as inconclusive, not swapping
+    memory = _size(args.memory) if args.memory else default_memory()
     limits = Limits(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout,
-                    memory=_size(args.memory) if args.memory else None)
+                    memory=memory, memory_default=not args.memory and memory is not None)
     report, finish = _progress_printer()
     try:
         doc = check_spec(spec, strategy=args.strategy, limits=limits,
@@ -506,7 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-states", type=_count, metavar="N")
     check.add_argument("--max-depth", type=_count, metavar="N")
     check.add_argument("--timeout", type=_seconds, metavar="SECONDS")  # (also from the config)
-    check.add_argument("--memory", metavar="SIZE", help="resident memory cap, e.g. 2G or 512M")
+    check.add_argument("--memory", metavar="SIZE",
+                       help="resident memory cap, e.g. 2G or 512M (default: 90%% of the "
+                            "memory free at the start)")
     check.set_defaults(func=cmd_check)
 
     sim = sub.add_parser("simulate", help="random runs for state spaces too large to exhaust; "

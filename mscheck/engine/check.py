@@ -8,11 +8,13 @@ variables that changed.
 from __future__ import annotations
 
 import signal
-from typing import Callable
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from mscheck.engine.compile import CompiledModel, Unsupported
 from mscheck.engine.model import StepError
-from mscheck.engine.search import Limits, SearchResult, search
+from mscheck.engine.search import Limits, LimitReached, SearchResult, _peak, guarded, search
 from mscheck.ir import nodes as N
 from mscheck.ir.evaluate import show_value
 
@@ -55,6 +57,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     except ValueError:  # not the main thread
         previous = None
     packed, why_scalar, used = None, None, "packed"
+    t0 = time.monotonic()
     graph: dict | None = {} if live or coverage else None
     if coverage:
         why_scalar = "coverage needs the state graph"
@@ -104,7 +107,9 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                                    small=SMALL_LEVEL if engine == "auto" else 0,
                                                    handoff=got, **options)
                     if live and result.complete:
-                        why_scalar = _packed_liveness(spec, model, packed, result, live, kept)
+                        with _liveness_limits(result, limits, t0):
+                            why_scalar = _packed_liveness(spec, model, packed, result, live,
+                                                          kept)
                         if why_scalar:  # the scalar engine records the graph instead
                             if engine in ("packed", "vector"):
                                 raise Unsupported(f"liveness on the {engine} engine: "
@@ -124,7 +129,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                 properties=selected, progress=progress, graph=graph,
                                 fingerprints=fingerprints and graph is None)
                 if live and result.complete:
-                    _check_liveness(spec, model, result, graph, live)
+                    with _liveness_limits(result, limits, t0):
+                        _check_liveness(spec, model, result, graph, live)
                 elif live and result.verdict == "ok":
                     result.verdict = "inconclusive"
                     result.reason = result.reason or "liveness needs the whole state space"
@@ -192,6 +198,30 @@ def _obligations(spec: N.Spec, model: CompiledModel, steps: dict) -> list:
             label = actor + (f".{ref.step}" if ref.step else "")
             out.append(Obligation(f.strength, ids, label))
     return out
+
+
+@contextmanager
+def _liveness_limits(result, limits: Limits, t0: float) -> Iterator[None]:
+    """The liveness analysis after a complete search, under the run's time and memory
+    limits (counted from ``t0``) and Ctrl-C: should one stop it, or memory run out, the run
+    is inconclusive (a violation found stays one) and says why; the search's figures and
+    verdicts stand."""
+    why = None
+    try:
+        with guarded(limits, t0):
+            yield
+    except LimitReached as exc:
+        why = str(exc)
+    except KeyboardInterrupt:
+        why = "interrupted"
+    except MemoryError:
+        why = "out of memory"
+    finally:  # the peak of the whole run, the analysis included
+        result.peak_memory = max(result.peak_memory, _peak())
+    if why is not None:
+        result.complete = False
+        result.reason = f"liveness not decided: {why}"
+        result.verdict = "violation" if result.violations else "inconclusive"
 
 
 def _check_liveness(spec, model: CompiledModel, result, graph: dict, live) -> None:

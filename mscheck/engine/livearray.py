@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from mscheck.engine.liveness import Lasso, Obligation, _cycle_through
+from mscheck.engine.search import poll
 
 __all__ = ["ArrayGraph", "fair_core", "find_lasso_arrays", "find_livelock_arrays"]
 
@@ -198,6 +199,9 @@ class _Sub:
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
 
+        # SciPy's copies: a float64 weight and an index per edge, twice, and the rows
+        poll(len(self.dst) * 24 + self.n * 16)
+
         # (copies: sum_duplicates sorts them in place)
         m = csr_matrix((np.ones(len(self.dst)), self.dst.copy(), self.indptr.copy()),
                        shape=(self.n, self.n))
@@ -225,6 +229,7 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
     obs = _Obligations.of(g, obligations)
     k = obs.k
     while nodes.any():
+        poll()
         emask = g.at_source(nodes)
         emask &= nodes[g.dst]
         if edges is not None:
@@ -284,6 +289,7 @@ def _spread(indptr: np.ndarray, nbr: np.ndarray, starts: np.ndarray,
     frontier = np.flatnonzero(seen)
     last = None  # per state, where it last stood in the states just met (to drop repeats)
     while len(frontier):
+        poll()
         a, b = indptr[frontier], indptr[frontier + 1]
         cnt = b - a
         total = int(cnt.sum())
@@ -388,6 +394,7 @@ def _bfs_path(g: ArrayGraph, edges: np.ndarray | None, src: int, targets: np.nda
     frontier = np.array([src], dtype=np.int64)
     layers = []  # per layer: its states and the edge each was first met on
     while len(frontier):
+        poll()
         a = indptr[frontier]
         cnt = indptr[frontier + 1] - a
         total = int(cnt.sum())

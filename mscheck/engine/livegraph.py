@@ -25,6 +25,7 @@ import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
 from mscheck.engine.packed import NotPackable, PackedModel
+from mscheck.engine.search import poll
 from mscheck.engine.vector import _Budget, _hash, _leaves, leaf_ok, placed, vector_search
 
 __all__ = ["build_graph", "holds_mask", "GraphTooWide", "DecodedStates", "NotPackable"]
@@ -146,6 +147,7 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     # the number of edges of every state; then every edge written in place (CSR by source)
     total = np.zeros(n, dtype=np.int64)
     for a in range(0, n, STATES_AT_ONCE):
+        poll()
         for vt, pos, cnt in looked(a, a + STATES_AT_ONCE):
             if vt.error[pos].any():
                 raise GraphTooWide("a step raises an error")
@@ -158,9 +160,13 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     labels = _Labels(pm, steps)
     row_labels = {id(vt): _row_labels(vt, labels) for vt in vtables}
     top = max((int(x.max()) for x in row_labels.values() if len(x)), default=0)
-    sid = np.empty(m, dtype=np.int16 if top < 1 << 15 else np.int32)
+    sid_type = np.dtype(np.int16 if top < 1 << 15 else np.int32)
+    # the edges' step ids, their targets (and the copies the targets are made from)
+    poll(m * (sid_type.itemsize + 2 * np.dtype(idx).itemsize))
+    sid = np.empty(m, dtype=sid_type)
     a = 0
     while a < n:  # a run of states at a time
+        poll()
         b = max(a + 1, int(np.searchsorted(indptr, indptr[a] + EDGES_AT_ONCE, "right")) - 1)
         for vt, _cnt, at, di, _sel in placed(looked(a, b), indptr[a:b].copy()):
             sid[at] = row_labels[id(vt)][di]
@@ -192,6 +198,7 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     # from level d ends in level d + 1 exactly when its target comes after level d
     parent = np.full(n, -1, dtype=idx)
     for d in range(len(levels) - 1):
+        poll()
         a, b = int(starts[d]), int(starts[d + 1])
         out = dst[indptr[a]:indptr[b]]
         down = np.flatnonzero(out >= b)

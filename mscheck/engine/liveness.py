@@ -31,6 +31,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from mscheck.engine.search import poll
+
 __all__ = ["Graph", "Obligation", "find_lasso", "find_livelock", "Lasso"]
 
 
@@ -84,6 +86,8 @@ def _sccs(nodes: set[int], succ) -> list[list[int]]:
                 if w not in index:
                     index[w] = low[w] = counter
                     counter += 1
+                    if not counter & 0xFFFF:
+                        poll()
                     stack.append(w)
                     on_stack.add(w)
                     work.append((w, 0))
@@ -121,6 +125,7 @@ def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation], full=Non
     full = succ if full is None else full
     pending = [comp]
     while pending:
+        poll()
         nodes = pending.pop()
         for scc in _sccs(nodes, succ):
             sset = set(scc)
@@ -170,6 +175,8 @@ def find_lasso(graph: Graph, p: Callable[[int], bool], q: Callable[[int], bool],
             if not_q[w] and w not in region:
                 region.add(w)
                 queue.append(w)
+                if not len(region) & 0xFFFF:
+                    poll()
     core = _fair_core(region, succ, obligations)
     if core is None:
         return None
@@ -214,6 +221,8 @@ def _reaching(succ, targets: set[int], within: set[int]) -> set[int]:
             if v not in seen:
                 seen.add(v)
                 queue.append(v)
+                if not len(seen) & 0xFFFF:
+                    poll()
     return seen
 
 

@@ -1000,7 +1000,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                   "seconds": now - t0, "memory": _rss()})
             if stop or reason:
                 break
-            reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
+            reason = limit_reached(limits.time_and_memory(), t0,
                                    len(visited))
             if reason:
                 break

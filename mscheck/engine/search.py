@@ -14,16 +14,19 @@ estimate of the probability that this happened: ``states * (transitions - states
 
 from __future__ import annotations
 
+import contextvars
 import os
 import resource
 import time
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from mscheck.engine.model import Step, StepError, Violation
 
-__all__ = ["Limits", "SearchResult", "search", "TraceStep"]
+__all__ = ["Limits", "SearchResult", "search", "TraceStep", "LimitReached", "default_memory",
+           "guarded", "poll"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,12 @@ class Limits:
     max_depth: int | None = None
     timeout: float | None = None  # seconds
     memory: int | None = None  # bytes of resident memory
+    memory_default: bool = False  # ``memory`` is :func:`default_memory`, not asked for
+
+    def time_and_memory(self) -> "Limits":
+        """These limits without the bounds on states and depth (checked apart)."""
+        return Limits(timeout=self.timeout, memory=self.memory,
+                      memory_default=self.memory_default)
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,73 @@ def limit_reached(limits: Limits, t0: float, states: int) -> str | None:
     if limits.timeout is not None and time.monotonic() - t0 > limits.timeout:
         return f"time limit of {limits.timeout:g} s reached"
     if limits.memory is not None and _rss() > limits.memory:
-        return f"memory limit of {limits.memory // 2**20} MiB reached"
+        return memory_reason(limits)
     if limits.max_states is not None and states >= limits.max_states:
         return f"state limit of {limits.max_states} reached"
     return None
+
+
+def memory_reason(limits: Limits, need: int = 0) -> str:
+    """Why the memory limit stops a run (``need``: the bytes a step was about to take)."""
+    text = f"memory limit of {limits.memory // 2**20} MiB reached"
+    if need:
+        text = (f"memory limit of {limits.memory // 2**20} MiB: the next step needs about "
+                f"{need // 2**20:,} MiB, more than is left")
+    if limits.memory_default:
+        text += (f" (the default, {DEFAULT_MEMORY_SHARE:.0%} of the memory free at the start;"
+                 " --memory sets another)")
+    return text
+
+
+#: without ``--memory``, a run may take this share of the memory free when it starts (the
+#: machine would otherwise swap, or with no swap end the process)
+DEFAULT_MEMORY_SHARE = 0.9
+
+
+def default_memory() -> int | None:
+    """:data:`DEFAULT_MEMORY_SHARE` of the memory this process could use at the start (what
+    it holds and what the system has free, ``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+                    return int(DEFAULT_MEMORY_SHARE * (free + _rss()))
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class LimitReached(Exception):
+    """The time or memory limit stops an analysis that runs after the search (liveness);
+    its text says which."""
+
+
+_GUARD: contextvars.ContextVar = contextvars.ContextVar("mscheck_limits", default=None)
+
+
+@contextmanager
+def guarded(limits: Limits, t0: float) -> Iterator[None]:
+    """Within this block :func:`poll` checks ``limits`` (time counted from ``t0``)."""
+    token = _GUARD.set((limits, t0))
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
+
+
+def poll(need: int = 0) -> None:
+    """Raise :class:`LimitReached` when the time limit is past, or the memory limit would be
+    with ``need`` bytes more (an estimate of what the next step allocates), inside
+    :func:`guarded`; outside, nothing. Analyses after the search call it between steps."""
+    got = _GUARD.get()
+    if got is None:
+        return
+    limits, t0 = got
+    if limits.timeout is not None and time.monotonic() - t0 > limits.timeout:
+        raise LimitReached(f"time limit of {limits.timeout:g} s reached")
+    if limits.memory is not None and _rss() + need > limits.memory:
+        raise LimitReached(memory_reason(limits, need))
 
 
 def unreachable(name: str, span) -> Violation:
@@ -114,6 +186,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     steps: list[Step | None] = []  # with fingerprints: unused
     step_no = array("I")  # with fingerprints: position of the step among the successors
     violations: list[Violation] = []
+    reported: set[tuple[str, int]] = set()  # (invariant, depth) of the violations recorded
     transitions = 0
     reason = None
     max_depth_seen = 0
@@ -158,6 +231,9 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
             except StepError as err:  # the invariant has no value here: it does not hold
                 holds, why = False, f" (evaluating it failed: {err.message})"
             if not holds:
+                if (p.name, depth_of[i]) in reported:
+                    continue  # its first violating state at this depth is reported
+                reported.add((p.name, depth_of[i]))
                 violations.append(Violation("invariant", p.name, f"invariant {p.name} is "
                                             f"violated{why}", i, span=p.span))
                 if not keep_going:
@@ -241,7 +317,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
             expanded += 1
             if expanded & 255 == 0 or stop:
                 now = time.monotonic()
-                reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory),
+                reason = limit_reached(limits.time_and_memory(),
                                        t0, n)
                 if reason:
                     break

@@ -63,7 +63,8 @@ from mscheck.engine.model import Violation
 from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, PackedModel,
                                    _Compound, _fails, _step_error, _trace, check_level,
                                    packed_search, packed_start, report_unreachable)
-from mscheck.engine.search import Limits, SearchResult, _peak, _rss, limit_reached
+from mscheck.engine.search import (Limits, SearchResult, _peak, _rss, limit_reached,
+                                   memory_reason)
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
            "MIN_FRONTIER"]
@@ -1516,11 +1517,11 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             n_visited += n_new
             if stop or reason:
                 break
-            reason = limit_reached(Limits(timeout=limits.timeout, memory=limits.memory), t0,
+            reason = limit_reached(limits.time_and_memory(), t0,
                                    n_visited)
             if (not reason and pair is not None and limits.memory is not None
                     and pair.memory() > limits.memory):
-                reason = f"memory limit of {limits.memory // 2**20} MiB reached"
+                reason = memory_reason(limits)
             if reason:
                 break
             depth += 1
