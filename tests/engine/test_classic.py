@@ -290,3 +290,13 @@ def test_order_inventory_has_processes_and_runs_on_the_scalar_engine():
     assert doc["verdict"] == "ok" and doc["violations"] == []
     with pytest.raises(Exception, match="processes"):
         PackedModel(CompiledModel(mscheck.load(str(SPECS / "seed/order_inventory.ms"))))
+
+
+@pytest.mark.parametrize("n,states", [(2, 28_800), (3, 1_920_000)])
+def test_service_registry_scaled_up_counts_as_spin_and_tlc(n, states):
+    # the seed spec with n instances and its twins in bench/ (service_registry_promela,
+    # bench/models/ServiceRegistry.tla): SPIN and TLC count these states too
+    spec = mscheck.load(str(SPECS / "seed/service_registry.ms"), {"N": str(n)})
+    doc = check_spec(spec, keep_going=True,
+                     properties=["StaleOnlyWhileInFlight", "UpIsDiscoverable"])
+    assert (doc["verdict"], doc["states"], doc["engine"]) == ("ok", states, "vector")
