@@ -176,6 +176,8 @@ class _Sub:
     edges in the graph."""
 
     def __init__(self, g: ArrayGraph, nodes: np.ndarray, emask: np.ndarray):
+        # the edges' positions and targets, the states and their new numbers
+        poll(int(np.count_nonzero(emask)) * 12 + g.n * 12)
         self.idx = idx = np.flatnonzero(nodes)
         self.epos = epos = np.flatnonzero(emask)
         self.n = nn = len(idx)
@@ -199,8 +201,9 @@ class _Sub:
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
 
-        # SciPy's copies: a float64 weight and an index per edge, twice, and the rows
-        poll(len(self.dst) * 24 + self.n * 16)
+        # a float64 weight and a copy of the target per edge; the rows, and SciPy's arrays
+        # per state
+        poll(len(self.dst) * 12 + self.n * 32)
 
         # (copies: sum_duplicates sorts them in place)
         m = csr_matrix((np.ones(len(self.dst)), self.dst.copy(), self.indptr.copy()),

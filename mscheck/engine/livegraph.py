@@ -161,8 +161,18 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     row_labels = {id(vt): _row_labels(vt, labels) for vt in vtables}
     top = max((int(x.max()) for x in row_labels.values() if len(x)), default=0)
     sid_type = np.dtype(np.int16 if top < 1 << 15 else np.int32)
-    # the edges' step ids, their targets (and the copies the targets are made from)
-    poll(m * (sid_type.itemsize + 2 * np.dtype(idx).itemsize))
+    recorded = kept.get("dst")
+    first = len(levels)  # the first level whose edges' targets were recorded
+    if recorded is not None:
+        first = min(int(kept.get("dst_level", 0)), len(levels))
+        if len(recorded) != m - int(indptr[starts[first]]):
+            raise AssertionError("the recorded targets do not match the edges")
+    lo = int(starts[first])  # the states whose edges' targets are looked up: 0..lo-1
+    # what is allocated from here: the edges' step ids; the targets looked up, and all
+    # targets in one array when some were recorded (already held) and some looked up
+    width = np.dtype(idx).itemsize
+    poll(m * sid_type.itemsize + (int(indptr[lo]) * width + (m * width if lo and recorded
+                                                                  is not None else 0)))
     sid = np.empty(m, dtype=sid_type)
     a = 0
     while a < n:  # a run of states at a time
@@ -172,13 +182,6 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
             sid[at] = row_labels[id(vt)][di]
         a = b
 
-    recorded = kept.get("dst")
-    first = len(levels)  # the first level whose edges' targets were recorded
-    if recorded is not None:
-        first = min(int(kept.get("dst_level", 0)), len(levels))
-        if len(recorded) != m - int(indptr[starts[first]]):
-            raise AssertionError("the recorded targets do not match the edges")
-    lo = int(starts[first])  # the states whose edges' targets are looked up: 0..lo-1
     if lo:
         # their targets lie in the levels up to ``first`` (the next one for the last level)
         hi = int(starts[min(first + 1, len(levels))])
@@ -189,7 +192,8 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
             if vt.deltas[0] is not None:
                 target ^= vt.deltas[0][di]
             front[at] = index(target)
-        dst = front if recorded is None else np.concatenate((front, recorded.astype(idx)))
+        dst = front if recorded is None else np.concatenate(
+            (front, recorded.astype(idx, copy=False)))
     elif recorded is None:  # no state
         dst = np.empty(0, dtype=idx)
     else:

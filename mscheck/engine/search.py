@@ -97,15 +97,57 @@ DEFAULT_MEMORY_SHARE = 0.9
 
 def default_memory() -> int | None:
     """:data:`DEFAULT_MEMORY_SHARE` of the memory this process could use at the start (what
-    it holds and what the system has free, ``MemAvailable``), or None where unknown."""
+    it holds and what is free: the system's ``MemAvailable``, or less when a control group
+    caps the memory of the processes it runs in), or None where unknown."""
+    free = [f for f in (_meminfo_available(), _cgroup_headroom()) if f is not None]
+    return int(DEFAULT_MEMORY_SHARE * (min(free) + _rss())) if free else None
+
+
+def _read_numbers(path: str) -> dict[str, int]:
+    """``name value`` lines of a file (``/proc/meminfo``, a control group's
+    ``memory.stat``) as a dict; empty where it cannot be read."""
+    out = {}
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
-                    free = int(line.split()[1]) * 1024
-                    return int(DEFAULT_MEMORY_SHARE * (free + _rss()))
-    except (OSError, ValueError, IndexError):
+                parts = line.replace(":", " ").split()
+                if len(parts) >= 2 and parts[1].isdigit():
+                    out[parts[0]] = int(parts[1])
+    except OSError:
         pass
+    return out
+
+
+def _meminfo_available() -> int | None:
+    kib = _read_numbers("/proc/meminfo").get("MemAvailable")
+    return None if kib is None else kib * 1024
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            text = fh.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max": no limit
+
+
+CGROUP = "/sys/fs/cgroup"  # where the control groups' files are (version 2, or 1 below)
+
+
+def _cgroup_headroom() -> int | None:
+    """What the memory control group of this process leaves: its limit less its usage, the
+    inactive file pages (reclaimed first) counted as free; None without a limit."""
+    for limit_file, usage_file, stat_file, inactive in (
+            ("memory.max", "memory.current", "memory.stat", "inactive_file"),
+            ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes",
+             "memory/memory.stat", "total_inactive_file")):
+        limit = _read_int(f"{CGROUP}/{limit_file}")
+        usage = _read_int(f"{CGROUP}/{usage_file}")
+        if limit is None or usage is None or limit >= 1 << 60:  # version 1's "no limit"
+            continue
+        reclaimable = _read_numbers(f"{CGROUP}/{stat_file}").get(inactive, 0)
+        return max(0, limit - usage + reclaimable)
     return None
 
 

@@ -10,7 +10,9 @@ For every generated spec (see ``gen.py``) and every engine that accepts it, with
   witness;
 * for each of those, the same shortest depth at which it shows, and the same depth of the
   whole state graph;
-* depth-first search (scalar engine) finds the same states, transitions and violations.
+* depth-first search (scalar engine) finds the same states, transitions and violations;
+* the scalar and packed engines report the same violations at the same depths: an
+  invariant once per depth, every deadlock and failing state.
 
 Without ``keep_going``, each engine reports one violation: one the reference found, at the
 shortest depth for that violation; the packed engine (level by level) at the shortest depth
@@ -68,6 +70,17 @@ def _found(result, ref=None) -> dict:
     return out
 
 
+def _reported(result) -> list:
+    """Every violation reported with ``keep_going``, as (kind, property, trace depth), step
+    errors as ("error", "error") (see :func:`_found`), in the order of depth: an invariant
+    once per depth (its first violating state there), every deadlock and failing state."""
+    out = []
+    for v, trace in zip(result.violations, result.traces):
+        key = ("error", "error") if v.kind in ERRORS else (v.kind, v.property)
+        out.append((len(trace) - 1 if trace else -1,) + key)
+    return sorted(out)
+
+
 def _note(text: str) -> None:
     try:
         note(text)
@@ -82,9 +95,11 @@ def check_agreement(text: str) -> None:
     assume(ref.complete)
     _note(f"reference: {ref}")
     expected = ref.first_depth
+    reported = {}
     for name, run in _engines(spec):
         r = run(True)
         got = _found(r, ref)
+        reported[name] = _reported(r)
         assert (name, r.states, r.transitions) == (name, ref.states, ref.transitions)
         assert (name, set(got)) == (name, set(expected))
         assert (name, got) == (name, expected)
@@ -98,6 +113,8 @@ def check_agreement(text: str) -> None:
             assert set(_found(d, None)) == set(expected)
 
         first = run(False)
+        if len(reported) == 2:  # every violation reported, with its depth, on both engines
+            assert reported["scalar"] == reported["packed"]
         if not expected:
             assert first.verdict == "ok"
             continue

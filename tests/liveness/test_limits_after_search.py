@@ -179,3 +179,29 @@ def test_continue_reports_an_invariant_once_per_depth_on_every_engine():
                      strategy="dfs", keep_going=True)
     depths = [len(v["trace"]) - 1 for v in dfs["violations"]]
     assert depths == sorted(set(depths)) and len(depths) == 13
+
+
+def test_a_control_group_limit_lowers_the_default(monkeypatch, tmp_path):
+    monkeypatch.setattr(search_mod, "CGROUP", str(tmp_path))
+    assert search_mod._cgroup_headroom() is None  # no files: no limit
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text("1000\n")
+    assert search_mod._cgroup_headroom() is None
+    (tmp_path / "memory.max").write_text(f"{3 << 30}\n")
+    (tmp_path / "memory.current").write_text(f"{2 << 30}\n")
+    (tmp_path / "memory.stat").write_text(f"anon 5\ninactive_file {1 << 29}\nactive_file 7\n")
+    assert search_mod._cgroup_headroom() == (1 << 30) + (1 << 29)
+    monkeypatch.setattr(search_mod, "_meminfo_available", lambda: 1 << 40)
+    monkeypatch.setattr(search_mod, "_rss", lambda: 1 << 20)
+    assert default_memory() == int(0.9 * ((1 << 30) + (1 << 29) + (1 << 20)))
+    # version 1: its "no limit" is a huge number
+    for name in ("memory.max", "memory.current", "memory.stat"):
+        (tmp_path / name).unlink()
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (tmp_path / "memory" / "memory.usage_in_bytes").write_text("1208332288\n")
+    assert search_mod._cgroup_headroom() is None
+    assert default_memory() == int(0.9 * ((1 << 40) + (1 << 20)))
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text(f"{2 << 30}\n")
+    (tmp_path / "memory" / "memory.stat").write_text("total_inactive_file 1000\n")
+    assert search_mod._cgroup_headroom() == (2 << 30) - 1208332288 + 1000
