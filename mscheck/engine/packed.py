@@ -43,6 +43,10 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
 MAX_TABLE = 1 << 16  # key space of a joined transition table
+# an instance's steps also key tables apart when their joined key space passes SPLIT_MIN and
+# is SPLIT_GAIN times the parts' together: far fewer entries to compute, a lookup more a state
+SPLIT_MIN = 1 << 12
+SPLIT_GAIN = 4
 EAGER_LEAF = 1 << 12  # a property leaf with at most this many keys is tabulated at once
 MAX_DOMAIN = 1 << 14  # values of one slot
 MAX_PARTS = 1 << 8  # tabulated parts of one property leaf split by its boolean structure
@@ -451,7 +455,10 @@ class PackedModel:
         size = lambda slots: prod(len(self.domains[i]) for i in slots)  # noqa: E731
         union = set().union(*reads)
         whole = size(union)
-        if len(runs) > 1 and whole > self.max_table and max(map(size, reads)) < whole:
+        sizes = [size(r) for r in reads]
+        if len(runs) > 1 and max(sizes) < whole and (
+                whole > self.max_table
+                or whole > SPLIT_MIN and SPLIT_GAIN * sum(sizes) <= whole):
             return list(zip(runs, reads))
         return [(members, union)]
 
