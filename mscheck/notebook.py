@@ -80,9 +80,16 @@ class MetricsResult(_Result):
 
 
 def check(spec, **options) -> CheckResult:
-    """Model-check a loaded spec; options as :func:`mscheck.engine.check.check_spec`."""
+    """Model-check a loaded spec; options as :func:`mscheck.engine.check.check_spec`.
+    Without ``limits``, memory is capped as by ``mscheck check`` without ``--memory``
+    (:func:`mscheck.engine.search.default_memory`): a state space too large for the machine
+    ends as inconclusive rather than swapping or ending the kernel."""
     from mscheck.engine.check import check_spec
+    from mscheck.engine.search import Limits, default_memory
 
+    if "limits" not in options:
+        memory = default_memory()
+        options["limits"] = Limits(memory=memory, memory_default=memory is not None)
     return CheckResult(spec, check_spec(spec, **options))
 
 

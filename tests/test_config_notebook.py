@@ -97,3 +97,17 @@ def test_smell_thresholds_from_the_configuration(tmp_path):
     assert proc.returncode == 2
     assert "error[MS220]: [thresholds]: unknown smell threshold(s): greedy_ads" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_notebook_check_caps_memory_as_the_command_line(monkeypatch):
+    import mscheck.engine.search as search_mod
+
+    spec = mscheck.load(str(ROOT / "specs/classic/philosophers.ms"), {"N": "8"})
+    monkeypatch.setattr(search_mod, "default_memory", lambda: 1 << 20)  # 1 MiB: at once
+    capped = mscheck.check(spec, keep_going=True)
+    assert (capped.verdict, capped.doc["reason"]) == (
+        "inconclusive", "memory limit of 1 MiB reached (the default, 90% of the memory free "
+        "at the start; --memory sets another)")
+    # limits given: only those
+    free = mscheck.check(spec, keep_going=True, limits=search_mod.Limits())
+    assert (free.verdict, free.doc["states"]) == ("violation", 14_158)
