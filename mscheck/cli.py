@@ -271,9 +271,13 @@ def _progress_printer():
         if not tty and p["seconds"] - state["last"] < 10:
             return
         state["last"] = p["seconds"]
-        rate = p["states"] / p["seconds"] if p["seconds"] else 0
-        msg = (f"{p['states']:,} states, {rate:,.0f} states/s, queue {p['queue']:,}, "
-               f"depth {p['depth']}, {p['memory'] / 2**20:,.0f} MiB, {p['seconds']:.0f} s")
+        if "stage" in p:  # after the search
+            msg = f"{p['stage']}, {p['memory'] / 2**20:,.0f} MiB, {p['seconds']:.0f} s"
+        else:
+            rate = p["states"] / p["seconds"] if p["seconds"] else 0
+            msg = (f"{p['states']:,} states, {rate:,.0f} states/s, queue {p['queue']:,}, "
+                   f"depth {p['depth']}, {p['memory'] / 2**20:,.0f} MiB, "
+                   f"{p['seconds']:.0f} s")
         if tty:
             con.file.write("\r\x1b[2K" + msg)
             con.file.flush()

@@ -107,7 +107,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                                    small=SMALL_LEVEL if engine == "auto" else 0,
                                                    handoff=got, **options)
                     if live and result.complete:
-                        with _liveness_limits(result, limits, t0):
+                        with _liveness_limits(result, limits, t0, progress, len(live)):
                             why_scalar = _packed_liveness(spec, model, packed, result, live,
                                                           kept)
                         if why_scalar:  # the scalar engine records the graph instead
@@ -129,7 +129,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                                 properties=selected, progress=progress, graph=graph,
                                 fingerprints=fingerprints and graph is None)
                 if live and result.complete:
-                    with _liveness_limits(result, limits, t0):
+                    with _liveness_limits(result, limits, t0, progress, len(live)):
                         _check_liveness(spec, model, result, graph, live)
                 elif live and result.verdict == "ok":
                     result.verdict = "inconclusive"
@@ -201,14 +201,18 @@ def _obligations(spec: N.Spec, model: CompiledModel, steps: dict) -> list:
 
 
 @contextmanager
-def _liveness_limits(result, limits: Limits, t0: float) -> Iterator[None]:
-    """The liveness analysis after a complete search, under the run's time and memory
-    limits (counted from ``t0``) and Ctrl-C: should one stop it, or memory run out, the run
+def _liveness_limits(result, limits: Limits, t0: float,
+                     progress: Callable[[dict], None] | None, checks: int) -> Iterator[None]:
+    """The liveness analysis (``checks`` properties and livelock checks) after a complete
+    search, under the run's time and memory limits (counted from ``t0``) and Ctrl-C, with
+    its progress reported: should a limit or Ctrl-C stop it, or memory run out, the run
     is inconclusive (a violation found stays one) and says why; the search's figures and
     verdicts stand."""
     why = None
+    stage = (f"liveness: {checks} check{'s' if checks != 1 else ''} on {result.states:,} "
+             f"states and {result.transitions:,} transitions")
     try:
-        with guarded(limits, t0):
+        with guarded(limits, t0, progress, stage):
             yield
     except LimitReached as exc:
         why = str(exc)

@@ -160,9 +160,12 @@ _GUARD: contextvars.ContextVar = contextvars.ContextVar("mscheck_limits", defaul
 
 
 @contextmanager
-def guarded(limits: Limits, t0: float) -> Iterator[None]:
-    """Within this block :func:`poll` checks ``limits`` (time counted from ``t0``)."""
-    token = _GUARD.set((limits, t0))
+def guarded(limits: Limits, t0: float, progress: Callable[[dict], None] | None = None,
+            stage: str = "") -> Iterator[None]:
+    """Within this block :func:`poll` checks ``limits`` (time counted from ``t0``) and,
+    once a second at most, calls ``progress`` with ``stage`` (what is being done), the
+    seconds since ``t0`` and the resident memory."""
+    token = _GUARD.set([limits, t0, progress, stage, time.monotonic()])
     try:
         yield
     finally:
@@ -176,11 +179,16 @@ def poll(need: int = 0) -> None:
     got = _GUARD.get()
     if got is None:
         return
-    limits, t0 = got
-    if limits.timeout is not None and time.monotonic() - t0 > limits.timeout:
+    limits, t0, progress, stage, last = got
+    now = time.monotonic()
+    if limits.timeout is not None and now - t0 > limits.timeout:
         raise LimitReached(f"time limit of {limits.timeout:g} s reached")
-    if limits.memory is not None and _rss() + need > limits.memory:
+    rss = _rss() if limits.memory is not None or progress is not None else 0
+    if limits.memory is not None and rss + need > limits.memory:
         raise LimitReached(memory_reason(limits, need))
+    if progress is not None and now - last >= 1.0:
+        got[4] = now
+        progress({"stage": stage, "seconds": now - t0, "memory": rss})
 
 
 def unreachable(name: str, span) -> Violation:

@@ -63,9 +63,9 @@ def _memory_runs_out_in_liveness(monkeypatch):
     live = []
     real_guarded = check_mod.guarded
 
-    def flagging(limits, t0):
+    def flagging(*args):
         live.append(True)
-        return real_guarded(limits, t0)
+        return real_guarded(*args)
 
     real_rss = search_mod._rss
     monkeypatch.setattr(check_mod, "guarded", flagging)
@@ -151,9 +151,9 @@ def test_command_line_liveness_timeout_is_exit_code_3(monkeypatch, capsys):
 
     real_guarded = check_mod.guarded
 
-    def late(limits, t0):
+    def late(*args):
         started.append(True)
-        return real_guarded(limits, t0)
+        return real_guarded(*args)
 
     monkeypatch.setattr(check_mod, "guarded", late)
     monkeypatch.setattr(search_mod.time, "monotonic", clock)
@@ -205,3 +205,23 @@ def test_a_control_group_limit_lowers_the_default(monkeypatch, tmp_path):
     (tmp_path / "memory" / "memory.limit_in_bytes").write_text(f"{2 << 30}\n")
     (tmp_path / "memory" / "memory.stat").write_text("total_inactive_file 1000\n")
     assert search_mod._cgroup_headroom() == (2 << 30) - 1208332288 + 1000
+
+
+@pytest.mark.parametrize("engine", ["auto", "scalar"])
+def test_the_liveness_analysis_reports_progress(monkeypatch, engine, capsys):
+    ticks = iter(range(0, 10 ** 9, 2))
+    monkeypatch.setattr(search_mod.time, "monotonic", lambda: float(next(ticks)))
+    seen = []
+    check_text(RING, engine=engine, keep_going=True, progress=seen.append)
+    stages = [p for p in seen if "stage" in p]
+    assert stages and {p["stage"] for p in stages} == {
+        "liveness: 1 check on 27 states and 82 transitions"}
+    assert all(p["memory"] > 0 and p["seconds"] > 0 for p in stages)
+    # as the command line prints it (not on a terminal: every 10 s)
+    from mscheck.cli import _progress_printer
+
+    report, finish = _progress_printer()
+    report({"stage": stages[0]["stage"], "seconds": 12.0, "memory": 3 << 20})
+    finish()
+    assert capsys.readouterr().err == \
+        "liveness: 1 check on 27 states and 82 transitions, 3 MiB, 12 s\n"
