@@ -290,6 +290,8 @@ def _packed_liveness(spec, model: CompiledModel, pm, result, live,
 
     try:
         g, arr, ids = build_graph(pm, kept)
+        if kept is not None:  # the search's levels: the graph holds its states now
+            kept.clear()
         masks = {}
         for prop in live:
             if prop is not None:

@@ -29,6 +29,8 @@ from mscheck.engine.search import poll
 
 __all__ = ["ArrayGraph", "fair_core", "find_lasso_arrays", "find_livelock_arrays"]
 
+POSITIONS_AT_ONCE = 1 << 24  # edges scanned at once for the positions of a subgraph's edges
+
 
 @dataclass
 class ArrayGraph:
@@ -169,6 +171,19 @@ def _lowest_bit(x: np.ndarray) -> np.ndarray:
     return np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1  # low = 2 ** (e - 1)
 
 
+def _positions(mask: np.ndarray, dtype) -> np.ndarray:
+    """``np.flatnonzero(mask)`` as ``dtype``, found a slice at a time (no int64 array as
+    long as the whole is made on the way)."""
+    out = np.empty(int(np.count_nonzero(mask)), dtype=dtype)
+    at = 0
+    for a in range(0, len(mask), POSITIONS_AT_ONCE):
+        nz = np.flatnonzero(mask[a:a + POSITIONS_AT_ONCE])
+        nz += a
+        out[at:at + len(nz)] = nz
+        at += len(nz)
+    return out
+
+
 class _Sub:
     """The subgraph of the states ``nodes`` (a boolean mask) and the edges ``emask`` (each
     with both ends in ``nodes``), its states renumbered ``0..len(idx)-1`` in their order:
@@ -179,15 +194,20 @@ class _Sub:
         # the edges' positions and targets, the states and their new numbers
         poll(int(np.count_nonzero(emask)) * 12 + g.n * 12)
         self.idx = idx = np.flatnonzero(nodes)
-        self.epos = epos = np.flatnonzero(emask)
+        # positions in the graph's edges: int32 while they fit
+        pt = np.int32 if len(emask) < 1 << 31 else np.int64
+        self.epos = epos = _positions(emask, pt)
         self.n = nn = len(idx)
         it = np.int32 if max(nn, len(epos)) < 1 << 31 else np.int64
         new = np.full(g.n, -1, dtype=it)
         new[idx] = np.arange(nn, dtype=it)
         self.dst = new[g.dst[epos]]
+        del new
         # the other states have no edge of ``emask``: a row starts where the edges of ``emask``
-        # before its state's first edge end
-        self.indptr = np.append(np.searchsorted(epos, g.indptr[idx]), len(epos)).astype(it)
+        # before its state's first edge end (searched as positions, which ``epos`` is not
+        # converted to)
+        self.indptr = np.append(np.searchsorted(epos, g.indptr[idx].astype(pt)),
+                                len(epos)).astype(it)
 
     def src(self) -> np.ndarray:
         return np.repeat(np.arange(self.n, dtype=self.dst.dtype), np.diff(self.indptr))

@@ -191,3 +191,16 @@ def test_shown_cycle_passes_where_a_weak_obligation_is_disabled():
                   find_livelock_arrays(_arrays(succ, parent, depth), frozenset({1}), weak)):
         _valid(succ, lasso, weak, lambda sid: sid != 1)
         assert {v for v, _ in lasso.cycle} == {1, 2, 4}
+
+
+def test_positions_of_a_mask_a_slice_at_a_time(monkeypatch):
+    import numpy as np
+
+    from mscheck.engine import livearray
+
+    monkeypatch.setattr(livearray, "POSITIONS_AT_ONCE", 7)  # slices cut across the runs
+    mask = np.random.default_rng(3).random(1000) < 0.3
+    for dtype in (np.int32, np.int64):
+        got = livearray._positions(mask, dtype)
+        assert got.dtype == dtype and got.tolist() == np.flatnonzero(mask).tolist()
+    assert livearray._positions(np.zeros(20, dtype=bool), np.int32).tolist() == []
