@@ -59,6 +59,24 @@ def _styled(con, *parts: tuple[str, str | None]):
     return line
 
 
+def _engine(doc: dict) -> str:
+    """Which engine searched: ``vector``, ``packed`` or ``scalar``; how many levels the
+    packed loop took before the vector engine (all of them: ``packed``), on how many
+    processes, and why the scalar engine ran."""
+    text = doc["engine"]
+    levels = doc.get("packed_levels") or 0
+    if levels > doc["depth"]:  # the packed loop took every level: numpy was not needed
+        text = "packed"
+    elif levels:
+        text += f", after {levels} packed level{'s' if levels != 1 else ''}"
+    if doc.get("processes", 1) > 1:
+        text += f", {doc['processes']} processes"
+    note = doc.get("engine_note", "")
+    if note.startswith("scalar engine: "):
+        text += f" ({note[len('scalar engine: '):]})"
+    return text
+
+
 def _mem(n: int | None) -> str:
     if not n:
         return "-"
@@ -97,8 +115,10 @@ def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -
     # fixed widths: a longer figure on one line must not move the others
     rows = [("distinct states", f"{doc['states']:,}"),
             ("transitions", f"{doc['transitions']:,}"),
-            ("depth", str(doc["depth"])),
-            ("seconds", f"{doc['seconds']:.2f}")]
+            ("depth", str(doc["depth"]))]
+    if doc.get("engine"):
+        rows.append(("engine", _engine(doc)))
+    rows.append(("seconds", f"{doc['seconds']:.2f}"))
     if doc.get("states_per_second"):
         rows.append(("states/s", f"{doc['states_per_second']:,}"))
     rows.append(("peak memory", _mem(doc.get("peak_memory"))))

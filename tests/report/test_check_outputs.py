@@ -100,3 +100,25 @@ def test_fault_steps_are_marked_in_simulation_traces():
         is_fault = item["actor"] == "network" or item["action"] in ("crash", "restart")
         assert item.get("fault", False) is is_fault
         assert set(item) - {"fault"} == TRACE_KEYS
+
+
+def test_the_statistics_say_which_engine_ran():
+    from mscheck.report.check import render_check
+
+    def engine_line(spec, **kw):
+        doc = check_spec(mscheck.load(str(REPO / spec), kw.pop("consts", None)), **kw)
+        (line,) = [x for x in render_check(doc).splitlines() if x.startswith("engine")]
+        return line[len("engine"):].strip()
+
+    # the packed loop took every level: numpy was not needed
+    assert engine_line("specs/seed/saga.ms") == "packed"
+    # three levels in the packed loop, then the vector engine
+    assert engine_line("specs/classic/philosophers.ms", consts={"N": "9"},
+                       keep_going=True) == "vector, after 3 packed levels"
+    assert engine_line("specs/classic/philosophers.ms", consts={"N": "9"}, keep_going=True,
+                       engine="vector") == "vector"
+    assert engine_line("specs/seed/order_inventory.ms") == \
+        "scalar (the spec has pi-calculus processes)"
+    assert engine_line("specs/seed/saga.ms", engine="scalar") == "scalar"
+    assert engine_line("specs/classic/philosophers.ms", consts={"N": "12"}, keep_going=True,
+                       workers=2, engine="vector") == "vector, 2 processes"
