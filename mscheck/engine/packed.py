@@ -627,7 +627,9 @@ class PackedModel:
         elements (a value's index in such a slot is the bit mask of its elements)."""
         mask, size, keys, value = self._reader(e, env)
         if size <= EAGER_LEAF:
-            return (mask, frozenset(k for k in keys() if value(k)), None)
+            fast = self._in_contents(e, env)
+            return (mask, fast if fast is not None else frozenset(k for k in keys()
+                                                                   if value(k)), None)
         tree = self._split(e, env, [MAX_PARTS])
         if tree is not None:
             return (_tree_mask(tree), None, _Compound(tree))
@@ -746,10 +748,44 @@ class PackedModel:
         budget[0] -= 1
         if budget[0] < 0:
             return None
+        fast = self._in_contents(e, env)
+        if fast is not None:
+            return ("leaf", (mask, fast))
         try:
             return ("leaf", (mask, frozenset(k for k in keys() if value(k, strict=True))))
         except StepError:
             return None
+
+    def _in_contents(self, e: N.Expr, env: dict) -> frozenset | None:
+        """The keys where ``e`` holds, when ``e`` is ``c in pending(ch)`` or ``c notin
+        pending(ch)`` with ``c`` a constant under ``env`` and ``ch`` one channel slot whose
+        values are not read bit by bit (a fifo or a bag): found by testing ``c`` against
+        each contents the slot can hold, as the compiled test does (membership in the
+        contents as a set), rather than by evaluating ``e`` once per key. None otherwise
+        (or when ``c`` cannot be evaluated): then the keys are evaluated one by one."""
+        if not (isinstance(e, N.Binary) and e.op in ("in", "notin")
+                and isinstance(e.right, N.Call) and e.right.func == "pending"
+                and isinstance(e.right.args[0], N.ChanVal)):
+            return None
+        try:
+            if self._slots_of(e.left, env):
+                return None
+            reads = self._slots_of(e.right, env)
+            if len(reads) != 1:
+                return None
+            (slot,) = reads
+            if self._set_bits(slot):
+                return None  # read bit by bit (see _memberships)
+            state = [POISON] * len(self.domains)
+            c = self.model._cx(e.left)(state, env)
+            state[slot] = self.domains[slot][-1]  # the slot is the contents that are read
+            if self.model._cx(e.right)(tuple(state), env) != frozenset(state[slot]):
+                return None
+        except Exception:  # noqa: BLE001 - not a constant, or it fails: evaluated per key
+            return None
+        off, want = self.offset[slot], e.op == "in"
+        return frozenset(i << off for i, items in enumerate(self.domains[slot])
+                         if (c in frozenset(items)) == want)
 
     def _set_bits(self, slot: int) -> dict:
         """Each element's bit in a slot whose values are the subsets of a list (the index of
