@@ -270,8 +270,8 @@ class PackedModel:
                 if slot in slots.values():
                     ch = model.chan_kind[name]
                     payload = _values(ch.payload, msgs)
-                    if name in self.sent:  # only these ever enter it
-                        payload = [v for v in payload if v in self.sent[name]]
+                    if slot in self.sent:  # only these ever enter it
+                        payload = [v for v in payload if v in self.sent[slot]]
                     payload.sort(key=_key)
                     if ch.kind == "fifo":
                         out = [()]
@@ -290,27 +290,32 @@ class PackedModel:
             raise NotPackable(f"{model.slot_names[slot]}: {exc}") from None
         raise NotPackable(f"{model.slot_names[slot]} has no finite list of values")
 
-    def _sent_payloads(self) -> dict[str, set]:
-        """Per buffered channel whose messages are known before the search, the messages
-        that can ever be in it: those it starts with and those its sends name, each send's
-        payload a value of its own (read from no state, no parameter, no received message)
-        in every instance of its service. A channel with another send is missing; so are
-        all of them when some send names its channel by a value (a channel passed around).
-        A token channel (``fifo(1) of bool = [true]`` with only ``true`` sent) then holds
-        an empty slot or a ``true``: one bit, not two."""
+    def _sent_payloads(self) -> dict[int, set]:
+        """Per slot of a buffered channel whose messages are known before the search, the
+        messages that can ever be in it: those it starts with and those its sends name, each
+        send's payload a value of its own (read from no state, no parameter, no received
+        message) in every instance of its service, put in the slot its channel's indices
+        name in that instance (in every slot of the channel when they depend on more). A
+        channel with another send is missing; so are all of them when some send names its
+        channel by a value (a channel passed around). A token channel (``fifo(1) of bool =
+        [true]`` with only ``true`` sent) then holds an empty slot or a ``true``: one bit,
+        not two; a channel per instance that only its own instance sends to, naming itself
+        (``work[i]!Job(i)``), holds only that instance's messages."""
         model = self.model
         spec = model.spec
-        out: dict[str, set] = {}
+        out: dict[int, set] = {}
         try:
             for ch in spec.channels.values():
                 if ch.name not in model.chan_slot:
                     continue
                 names = [n for n, _ in ch.indices]
                 init = model._cx(ch.init) if ch.init is not None else None
-                out[ch.name] = {m for idx in model.chan_slot[ch.name] if init is not None
-                                for m in init(None, dict(zip(names, idx)))}
+                for idx, slot in model.chan_slot[ch.name].items():
+                    out[slot] = set() if init is None else set(init(None,
+                                                                    dict(zip(names, idx))))
         except Exception:  # noqa: BLE001 - the initial contents are known by the search
             return {}
+        dropped: set[str] = set()
         for svc in spec.services.values():
             envs = ([{}] if svc.index is None
                     else [{svc.index[0]: i} for i in svc.index_values])
@@ -319,14 +324,28 @@ class PackedModel:
                     continue
                 if not isinstance(x.channel, N.ChanVal):
                     return {}
-                if x.channel.channel not in out:
+                name = x.channel.channel
+                if name not in model.chan_slot or name in dropped:
                     continue
                 f = model._cx(x.payload)
-                try:
-                    # no state (reading a slot fails), parameters unbound (a KeyError)
-                    out[x.channel.channel].update(f(None, env) for env in envs)
-                except Exception:  # noqa: BLE001 - depends on more than the instance
-                    del out[x.channel.channel]
+                index = [model._cx(e) for e in x.channel.indices]
+                slots = model.chan_slot[name]
+                for env in envs:
+                    try:
+                        # no state (reading a slot fails), parameters unbound (a KeyError)
+                        m = f(None, env)
+                    except Exception:  # noqa: BLE001 - depends on more than the instance
+                        dropped.add(name)
+                        break
+                    try:
+                        targets = [slots[tuple(g(None, env) for g in index)]]
+                    except Exception:  # noqa: BLE001 - the slot depends on more: all of them
+                        targets = list(slots.values())
+                    for slot in targets:
+                        out[slot].add(m)
+        for name in dropped:
+            for slot in model.chan_slot[name].values():
+                del out[slot]
         return out
 
     def encode(self, state: tuple) -> int:

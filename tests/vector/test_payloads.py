@@ -54,12 +54,39 @@ def test_a_token_channel_takes_one_bit():
     assert pm.bits == 3 * (2 + 1)
 
 
-@pytest.mark.parametrize("send", ["phase == eating", "p == 2"])
-def test_a_payload_read_from_the_state_or_not_one_value_keeps_the_whole_type(send):
-    # `phase == eating` reads the state; `p == 2` is true in one instance, false in two
-    pm = _pm(TOKENS.replace("SEND", send))
-    assert pm.domains[_slot(pm, "fork[1]")] == [(), (False,), (True,)]
+def test_a_payload_read_from_the_state_keeps_the_whole_type():
+    pm = _pm(TOKENS.replace("SEND", "phase == eating"))
+    for f in (1, 2, 3):
+        assert pm.domains[_slot(pm, f"fork[{f}]")] == [(), (False,), (True,)]
     assert pm.bits == 3 * (2 + 2)
+
+
+def test_each_slot_of_a_channel_holds_what_its_own_sends_name():
+    # `p == 2` is true in one instance, false in two: P[1] puts false into fork[2], P[2]
+    # true into fork[3], P[3] false into fork[1]; each puts true into its own fork
+    pm = _pm(TOKENS.replace("SEND", "p == 2"))
+    assert [pm.domains[_slot(pm, f"fork[{f}]")] for f in (1, 2, 3)] == [
+        [(), (False,), (True,)], [(), (False,), (True,)], [(), (True,)]]
+    assert pm.bits == 3 * 2 + 2 + 2 + 1
+    doc = {e: check_spec(mscheck.loads(TOKENS.replace("SEND", "p == 2"), "t.ms"), engine=e,
+                         keep_going=True) for e in ("scalar", "vector")}
+    assert [(d["states"], d["transitions"], d["verdict"]) for d in doc.values()] == \
+        [(doc["scalar"]["states"], doc["scalar"]["transitions"], doc["scalar"]["verdict"])] * 2
+
+
+def test_a_channel_per_instance_holds_only_its_instances_messages():
+    # service_registry: Instance[i] sends Register(i) and Deregister(i) into control[i]
+    import os
+
+    spec = mscheck.load(os.path.join(os.path.dirname(__file__), "..", "..", "specs", "seed",
+                                     "service_registry.ms"), {"N": "3"})
+    pm = PackedModel(CompiledModel(spec))
+    for i in (1, 2, 3):
+        dom = pm.domains[_slot(pm, f"control[{i}]")]
+        assert len(dom) == 1 + 2 + 4  # not 1 + 6 + 36
+        assert {m for items in dom for m in items} == {MsgVal("Register", (i,)),
+                                                       MsgVal("Deregister", (i,))}
+    assert pm.bits == 29
 
 
 def test_messages_named_by_the_instance_and_replies():
@@ -103,7 +130,8 @@ service Client {
 """.replace("REPLY", reply), "ask.ms")
     pm = object.__new__(PackedModel)  # channel values have no list of values to pack
     pm.model = CompiledModel(spec)
-    assert pm._sent_payloads() == expected
+    assert pm._sent_payloads() == {pm.model.chan_slot[name][()]: msgs
+                                   for name, msgs in expected.items()}
 
 
 @pytest.mark.parametrize("text,states,transitions", [
