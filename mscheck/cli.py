@@ -295,16 +295,16 @@ def _progress_printer():
 def cmd_check(args) -> int:
     from mscheck.engine.check import UsageError, check_spec
     from mscheck.engine.compile import Unsupported
-    from mscheck.engine.search import Limits, default_memory
+    from mscheck.engine.search import Limits
     from mscheck.report.check import render_check
 
     spec, source = _load_reporting(args)
     if spec is None:
         return EXIT_ERROR
     # without --memory, a cap below the memory free now: ended as inconclusive, not swapping
-    memory = _size(args.memory) if args.memory else default_memory()
-    limits = Limits(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout,
-                    memory=memory, memory_default=not args.memory and memory is not None)
+    limits = Limits.capped(_size(args.memory) if args.memory else None,
+                           max_states=args.max_states, max_depth=args.max_depth,
+                           timeout=args.timeout)
     report, finish = _progress_printer()
     try:
         doc = check_spec(spec, strategy=args.strategy, limits=limits,

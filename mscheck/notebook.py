@@ -85,11 +85,10 @@ def check(spec, **options) -> CheckResult:
     (:func:`mscheck.engine.search.default_memory`): a state space too large for the machine
     ends as inconclusive rather than swapping or ending the kernel."""
     from mscheck.engine.check import check_spec
-    from mscheck.engine.search import Limits, default_memory
+    from mscheck.engine.search import Limits
 
     if "limits" not in options:
-        memory = default_memory()
-        options["limits"] = Limits(memory=memory, memory_default=memory is not None)
+        options["limits"] = Limits.capped()
     return CheckResult(spec, check_spec(spec, **options))
 
 

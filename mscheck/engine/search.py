@@ -42,6 +42,15 @@ class Limits:
         return Limits(timeout=self.timeout, memory=self.memory,
                       memory_default=self.memory_default)
 
+    @classmethod
+    def capped(cls, memory: int | None = None, **bounds) -> "Limits":
+        """Limits with the memory cap ``memory``, or without one the default cap
+        (:func:`default_memory`, where the machine tells what is free)."""
+        if memory is None:
+            memory = default_memory()
+            return cls(memory=memory, memory_default=memory is not None, **bounds)
+        return cls(memory=memory, **bounds)
+
 
 @dataclass(frozen=True)
 class TraceStep:
@@ -69,12 +78,21 @@ class SearchResult:
 
 def limit_reached(limits: Limits, t0: float, states: int) -> str | None:
     """Why a run must stop now (time, memory or state limit), or None."""
-    if limits.timeout is not None and time.monotonic() - t0 > limits.timeout:
+    why = _time_or_memory(limits, t0, time.monotonic())
+    if why is None and limits.max_states is not None and states >= limits.max_states:
+        why = f"state limit of {limits.max_states} reached"
+    return why
+
+
+def _time_or_memory(limits: Limits, t0: float, now: float, rss: int | None = None,
+                    need: int = 0) -> str | None:
+    """Why the time limit (counted from ``t0``) or the memory limit stops a run now, or
+    None; ``rss`` the resident memory when already read, ``need`` bytes about to be
+    taken."""
+    if limits.timeout is not None and now - t0 > limits.timeout:
         return f"time limit of {limits.timeout:g} s reached"
-    if limits.memory is not None and _rss() > limits.memory:
-        return memory_reason(limits)
-    if limits.max_states is not None and states >= limits.max_states:
-        return f"state limit of {limits.max_states} reached"
+    if limits.memory is not None and (_rss() if rss is None else rss) + need > limits.memory:
+        return memory_reason(limits, need)
     return None
 
 
@@ -181,11 +199,10 @@ def poll(need: int = 0) -> None:
         return
     limits, t0, progress, stage, last = got
     now = time.monotonic()
-    if limits.timeout is not None and now - t0 > limits.timeout:
-        raise LimitReached(f"time limit of {limits.timeout:g} s reached")
     rss = _rss() if limits.memory is not None or progress is not None else 0
-    if limits.memory is not None and rss + need > limits.memory:
-        raise LimitReached(memory_reason(limits, need))
+    why = _time_or_memory(limits, t0, now, rss, need)
+    if why is not None:
+        raise LimitReached(why)
     if progress is not None and now - last >= 1.0:
         got[4] = now
         progress({"stage": stage, "seconds": now - t0, "memory": rss})
