@@ -171,10 +171,10 @@ def _lowest_bit(x: np.ndarray) -> np.ndarray:
     return np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1  # low = 2 ** (e - 1)
 
 
-def _positions(mask: np.ndarray, dtype) -> np.ndarray:
+def _positions(mask: np.ndarray, dtype, count: int | None = None) -> np.ndarray:
     """``np.flatnonzero(mask)`` as ``dtype``, found a slice at a time (no int64 array as
-    long as the whole is made on the way)."""
-    out = np.empty(int(np.count_nonzero(mask)), dtype=dtype)
+    long as the whole is made on the way); ``count``: how many are set, when known."""
+    out = np.empty(int(np.count_nonzero(mask)) if count is None else count, dtype=dtype)
     at = 0
     for a in range(0, len(mask), POSITIONS_AT_ONCE):
         nz = np.flatnonzero(mask[a:a + POSITIONS_AT_ONCE])
@@ -191,12 +191,13 @@ class _Sub:
     edges in the graph."""
 
     def __init__(self, g: ArrayGraph, nodes: np.ndarray, emask: np.ndarray):
+        edges = int(np.count_nonzero(emask))
         # the edges' positions and targets, the states and their new numbers
-        poll(int(np.count_nonzero(emask)) * 12 + g.n * 12)
+        poll(edges * 12 + g.n * 12)
         self.idx = idx = np.flatnonzero(nodes)
         # positions in the graph's edges: int32 while they fit
         pt = np.int32 if len(emask) < 1 << 31 else np.int64
-        self.epos = epos = _positions(emask, pt)
+        self.epos = epos = _positions(emask, pt, edges)
         self.n = nn = len(idx)
         it = np.int32 if max(nn, len(epos)) < 1 << 31 else np.int64
         new = np.full(g.n, -1, dtype=it)
