@@ -782,25 +782,19 @@ class PackedModel:
         each contents the slot can hold, as the compiled test does (membership in the
         contents as a set), rather than by evaluating ``e`` once per key. None otherwise
         (or when ``c`` cannot be evaluated): then the keys are evaluated one by one."""
-        if not (isinstance(e, N.Binary) and e.op in ("in", "notin")
-                and isinstance(e.right, N.Call) and e.right.func == "pending"
-                and isinstance(e.right.args[0], N.ChanVal)):
+        if not (isinstance(e, N.Binary) and isinstance(e.right, N.Call)
+                and e.right.func == "pending"):
             return None
+        state = [POISON] * len(self.domains)
+        got = self._constant_member(e, env, state)
+        if got is None or self._set_bits(got[0]):  # (set bits: read bit by bit instead)
+            return None
+        slot, c = got
         try:
-            if self._slots_of(e.left, env):
-                return None
-            reads = self._slots_of(e.right, env)
-            if len(reads) != 1:
-                return None
-            (slot,) = reads
-            if self._set_bits(slot):
-                return None  # read bit by bit (see _memberships)
-            state = [POISON] * len(self.domains)
-            c = self.model._cx(e.left)(state, env)
             state[slot] = self.domains[slot][-1]  # the slot is the contents that are read
             if self.model._cx(e.right)(tuple(state), env) != frozenset(state[slot]):
                 return None
-        except Exception:  # noqa: BLE001 - not a constant, or it fails: evaluated per key
+        except Exception:  # noqa: BLE001 - it fails: evaluated per key
             return None
         off, want = self.offset[slot], e.op == "in"
         return frozenset(i << off for i, items in enumerate(self.domains[slot])
@@ -842,26 +836,36 @@ class PackedModel:
                 continue
             if not is_dataclass(x) or isinstance(x, type):
                 continue
-            if isinstance(x, N.Binary) and x.op in ("in", "notin") \
-                    and not (_locals(x.left) & bound):
-                target = x.right
-                if isinstance(target, N.Call) and target.func == "pending" \
-                        and isinstance(target.args[0], N.ChanVal):
-                    target = target.args[0]
-                if isinstance(target, (N.VarRef, N.ChanVal)):
-                    try:  # a constant: it reads no slot, and evaluates without the state
-                        reads = () if self._slots_of(x.left, env) else \
-                            self._slots_of(target, env)
-                        c = self.model._cx(x.left)(none, env) if reads else None
-                    except Exception:  # noqa: BLE001 - not a constant
-                        reads = ()
-                    if len(reads) == 1:
-                        (slot,) = reads
-                        if self._set_bits(slot):
-                            out[id(x)] = (slot, c)
-                            continue
+            if isinstance(x, N.Binary) and not (_locals(x.left) & bound):
+                got = self._constant_member(x, env, none)
+                if got is not None and self._set_bits(got[0]):
+                    out[id(x)] = got
+                    continue
             stack.extend(getattr(x, fl.name) for fl in fields(x))
         return out
+
+    def _constant_member(self, x: N.Expr, env: dict, none: list) -> tuple | None:
+        """``(slot, value of c)`` for ``x`` a test ``c in S`` or ``c notin S`` where ``c``
+        is a constant under ``env`` (it reads no slot and evaluates on ``none``, a state of
+        poison values) and ``S`` one slot: a variable, or ``pending`` of a channel; else
+        None."""
+        if not (isinstance(x, N.Binary) and x.op in ("in", "notin")):
+            return None
+        target = x.right
+        if isinstance(target, N.Call) and target.func == "pending" \
+                and isinstance(target.args[0], N.ChanVal):
+            target = target.args[0]
+        if not isinstance(target, (N.VarRef, N.ChanVal)):
+            return None
+        try:
+            if self._slots_of(x.left, env):
+                return None
+            reads = self._slots_of(target, env)
+            if len(reads) != 1:
+                return None
+            return next(iter(reads)), self.model._cx(x.left)(none, env)
+        except Exception:  # noqa: BLE001 - not a constant
+            return None
 
     @staticmethod
     def leaf_holds(leaf, s: int) -> bool:
