@@ -608,20 +608,22 @@ class PackedModel:
         dom = q.vars[0][1]
         if not isinstance(dom.type, T.SetT) or q.vars[0][0] in _locals(dom):
             return None
-        target = dom
-        if isinstance(target, N.Call) and target.func == "pending" \
-                and isinstance(target.args[0], N.ChanVal):
-            target = target.args[0]
-        if not isinstance(target, (N.VarRef, N.ChanVal)):
+        slot = self._one_slot(dom, env)
+        bits = {} if slot is None else self._set_bits(slot)
+        return sorted(bits, key=bits.get) if bits else None
+
+    def _one_slot(self, e: N.Expr, env: dict) -> int | None:
+        """The slot ``e`` is, when it is a variable or ``pending`` of a channel that names
+        one slot under ``env``; else None."""
+        if isinstance(e, N.Call) and e.func == "pending" and isinstance(e.args[0], N.ChanVal):
+            e = e.args[0]
+        if not isinstance(e, (N.VarRef, N.ChanVal)):
             return None
         try:
-            reads = self._slots_of(target, env)
-        except Exception:  # noqa: BLE001
+            reads = self._slots_of(e, env)
+        except Exception:  # noqa: BLE001 - it depends on the state or the parameters
             return None
-        if len(reads) != 1:
-            return None
-        bits = self._set_bits(next(iter(reads)))
-        return sorted(bits, key=bits.get) if bits else None
+        return next(iter(reads)) if len(reads) == 1 else None
 
     def _predicate(self, p: N.Property, witness: bool = False):
         """A property as leaves ``(mask, good, slow)``: ``good`` holds the keys where the leaf
@@ -851,19 +853,13 @@ class PackedModel:
         None."""
         if not (isinstance(x, N.Binary) and x.op in ("in", "notin")):
             return None
-        target = x.right
-        if isinstance(target, N.Call) and target.func == "pending" \
-                and isinstance(target.args[0], N.ChanVal):
-            target = target.args[0]
-        if not isinstance(target, (N.VarRef, N.ChanVal)):
+        slot = self._one_slot(x.right, env)
+        if slot is None:
             return None
         try:
             if self._slots_of(x.left, env):
                 return None
-            reads = self._slots_of(target, env)
-            if len(reads) != 1:
-                return None
-            return next(iter(reads)), self.model._cx(x.left)(none, env)
+            return slot, self.model._cx(x.left)(none, env)
         except Exception:  # noqa: BLE001 - not a constant
             return None
 
