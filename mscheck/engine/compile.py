@@ -76,6 +76,7 @@ class CompiledModel:
         self._layout()
         self._unsupported()
         self._compile_steps()
+        self.fault_steps = self._fault_members()
         self._props = self._compile_properties()
         self.constraints = [self._cx(p.expr) for p in spec.properties_of("constraint")]
         self._end_checks = self._compile_end()
@@ -817,54 +818,81 @@ class CompiledModel:
         if self.fault_slot is not None:
             w[self.fault_slot] += 1
 
-    def _fault_steps(self, state, out: list) -> None:
-        """The network's faults (lose, duplicate, reorder a message) and crashes and
-        restarts of crashable services, each one step of its own."""
-        allowed = self._fault_allowed(state)
+    def _fault_members(self) -> list[dict]:
+        """The fault steps, in the order they are explored: for each buffered channel slot
+        whose flags make a fault, the network's faults on it (lose, duplicate, reorder a
+        message); then for each instance of a crashable service, its crash or restart.
+        Each is a step of its own (``kind`` "fault"), as :meth:`step_successors` takes it."""
+        out: list[dict] = []
+        if not self.has_faults:
+            return out
         for name, slots in self.chan_slot.items():
             ch = self.chan_kind[name]
-            if not ch.flags or not allowed:
-                continue
+            if not ("lossy" in ch.flags or "duplicating" in ch.flags and ch.kind in (
+                    "fifo", "bag") or "reordering" in ch.flags and ch.kind == "fifo"):
+                continue  # no fault of this channel changes anything
             for idx, slot in slots.items():
-                contents = state[slot]
                 label = name + "".join(f"[{show_value(i)}]" for i in idx)
-                for action, new, msg in self._channel_faults(ch, contents):
-                    w = list(state)
-                    w[slot] = new
-                    self._count_fault(w)
-                    out.append((Step("network", action, (("channel", label),),
-                                     ((action, label, show_value(msg)),), "fault"), tuple(w)))
+                out.append({"kind": "fault", "fault": "channel", "name": "network",
+                            "channel": ch, "slot": slot, "label": label})
         for (service, idx), slot in self.up_slot.items():
             svc = self.spec.services[service]
             env = {svc.index[0]: idx} if svc.index else {}
-            actor = self._actor(svc)(env)
-            if state[slot]:
-                if not allowed:
-                    continue
+            out.append({"kind": "fault", "fault": "crash", "name": "crash", "service": service,
+                        "idx": idx, "env": env, "slot": slot,
+                        "actor": self._actor(svc)(env)})
+        return out
+
+    def _fault_steps(self, state, out: list) -> None:
+        """The successors by every fault step (:meth:`_fault_members`), in their order."""
+        for fst in self.fault_steps:
+            self._fault_into(out, state, fst)
+
+    def _fault_into(self, out: list, state, fst: dict) -> None:
+        """The successors by one fault step: a channel slot's network faults, or a crash
+        (while up, within the fault budget) or restart (while down) of an instance."""
+        slot = fst["slot"]
+        if fst["fault"] == "channel":
+            if not self._fault_allowed(state):
+                return
+            contents = state[slot]
+            label = fst["label"]
+            for action, new, msg in self._channel_faults(fst["channel"], contents):
                 w = list(state)
-                w[slot] = False
-                for v in svc.vars:  # volatile state is lost: a canonical placeholder
-                    if not v.durable:
-                        w[self._var_slot_of(service, v.name, idx)] = self._initial_values(
-                            state, v, env)[0]
+                w[slot] = new
                 self._count_fault(w)
-                out.append((Step(actor, "crash", kind="fault"), tuple(w)))
-            else:
-                restarts = [list(state)]
-                for v in svc.vars:
-                    if v.durable:
-                        continue
-                    i = self._var_slot_of(service, v.name, idx)
-                    nxt = []
-                    for w in restarts:
-                        for value in self._initial_values(w, v, env):
-                            w2 = list(w)
-                            w2[i] = value
-                            nxt.append(w2)
-                    restarts = nxt
+                out.append((Step("network", action, (("channel", label),),
+                                 ((action, label, show_value(msg)),), "fault"), tuple(w)))
+            return
+        service, idx, env, actor = fst["service"], fst["idx"], fst["env"], fst["actor"]
+        svc = self.spec.services[service]
+        if state[slot]:
+            if not self._fault_allowed(state):
+                return
+            w = list(state)
+            w[slot] = False
+            for v in svc.vars:  # volatile state is lost: a canonical placeholder
+                if not v.durable:
+                    w[self._var_slot_of(service, v.name, idx)] = self._initial_values(
+                        state, v, env)[0]
+            self._count_fault(w)
+            out.append((Step(actor, "crash", kind="fault"), tuple(w)))
+        else:
+            restarts = [list(state)]
+            for v in svc.vars:
+                if v.durable:
+                    continue
+                i = self._var_slot_of(service, v.name, idx)
+                nxt = []
                 for w in restarts:
-                    w[slot] = True
-                    out.append((Step(actor, "restart", kind="fault"), tuple(w)))
+                    for value in self._initial_values(w, v, env):
+                        w2 = list(w)
+                        w2[i] = value
+                        nxt.append(w2)
+                restarts = nxt
+            for w in restarts:
+                w[slot] = True
+                out.append((Step(actor, "restart", kind="fault"), tuple(w)))
 
     def _var_slot_of(self, service, var, idx) -> int:
         slot = self.var_slot[(service, var)]
@@ -905,9 +933,13 @@ class CompiledModel:
                     yield "reorder", new, contents[i]
 
     def step_successors(self, state, st: dict, inst: dict) -> list:
-        """The successors by one step (an action or handler of one service instance)."""
+        """The successors by one step: an action or handler of one service instance, or a
+        fault step (:meth:`_fault_members`; ``inst`` unused)."""
         out: list = []
-        self._step_into(out, state, st, inst)
+        if st["kind"] == "fault":
+            self._fault_into(out, state, st)
+        else:
+            self._step_into(out, state, st, inst)
         return out
 
     def _is_up(self, state, service: str, inst: dict) -> bool:

@@ -13,7 +13,10 @@ tuple of XOR deltas, one per successor (``successor = state ^ delta``). Explorin
 then one mask and one dictionary lookup per service instance. The slots a step reads are
 found from the IR; the tables are built on states whose other slots hold a value that raises
 when touched, so a step that reads more than was found stops the packed engine (the scalar
-engine then runs) instead of computing a wrong table.
+engine then runs) instead of computing a wrong table. Fault steps (the network's faults on a
+channel slot, the crash or restart of a crashable instance) are tables of their own, after
+the services' steps as the scalar engine lists them; every step of a crashable instance also
+reads its ``up`` slot, and a send on a lossy sync channel the count of faults.
 
 Invariants are split into conjuncts (``and``, ``forall`` over constant sets); a conjunct that
 reads few slots becomes a set of good keys. A conjunct that reads more is split further by its
@@ -232,8 +235,6 @@ class PackedModel:
             raise NotPackable("the spec has pi-calculus processes")
         if model.constraints:
             raise NotPackable("the spec has state constraints")
-        if model.has_faults:
-            raise NotPackable("faults are explored by the scalar engine")
         self.max_table = max_table
         self.domains: list[list] = []
         self.index: list[dict] = []
@@ -405,7 +406,14 @@ class PackedModel:
                 if slots is None:
                     # a sync channel: a send runs the receiving handlers as well (each
                     # handler once: its own channel names the same sync channel again)
+                    if (model.fault_slot is not None and model.faults
+                            and "lossy" in model.spec.channels[x.channel].flags):
+                        out.add(model.fault_slot)  # a send may be lost: a fault counted
                     for h in model._receivers.get(x.channel, ()):
+                        for inst in h["instances"]:
+                            up = self._up_slot(h["service"], inst)  # a crashed one takes none
+                            if up is not None:
+                                out.add(up)
                         if id(h) in expanding:
                             continue
                         for inst in h["instances"]:
@@ -451,7 +459,41 @@ class PackedModel:
                 elif self._symmetric(svc):
                     first[key] = t
                 tables.append(t)
+        for fst in model.fault_steps:  # after the services' steps, as the scalar engine
+            tables.append(_Table(self, sorted(self._fault_reads(fst)), [(fst, None)]))
         return self._merge(tables)
+
+    def _step_reads(self, st: dict, inst: dict) -> set[int]:
+        """The slots a step of a service instance reads (or writes): those its node names,
+        and the instance's ``up`` slot when it can crash (a crashed instance takes no
+        step)."""
+        out = self._slots_of(st["node"], inst)
+        up = self._up_slot(st["service"], inst)
+        if up is not None:
+            out.add(up)
+        return out
+
+    def _up_slot(self, service: str, inst: dict) -> int | None:
+        model = self.model
+        if not model.up_slot:
+            return None
+        svc = model.spec.services[service]
+        return model.up_slot.get((service, inst[svc.index[0]] if svc.index else None))
+
+    def _fault_reads(self, fst: dict) -> set[int]:
+        """The slots a fault step reads or writes: a channel slot or an instance's ``up``
+        slot and its volatile variables; the count of faults, when runs have a budget."""
+        model = self.model
+        out = {fst["slot"]}
+        if model.fault_slot is not None:
+            out.add(model.fault_slot)
+        if fst["fault"] == "crash":
+            for v in model.spec.services[fst["service"]].vars:
+                if not v.durable:
+                    out.add(model._var_slot_of(fst["service"], v.name, fst["idx"]))
+                    if v.init is not None:  # an initial value read from other slots
+                        out |= self._slots_of(v.init, fst["env"])
+        return out
 
     def _runs_of_steps(self, members: list) -> list[tuple[list, set]]:
         """An instance's steps (in their order) cut where the slots they read change, when
@@ -464,7 +506,7 @@ class PackedModel:
         runs: list[list] = []
         reads: list[set] = []
         for st, inst in members:
-            slots = self._slots_of(st["node"], inst)
+            slots = self._step_reads(st, inst)
             if runs and (slots == reads[-1] or runs[-1][-1][0] is st):
                 runs[-1].append((st, inst))  # (the instances of one step stay together)
                 reads[-1] |= slots
@@ -514,6 +556,10 @@ class PackedModel:
             if owner == service and isinstance(slots, dict):
                 own[slots[a]] = slots[b]
                 others.update(v for k, v in slots.items() if k != a)
+        if (service, a) in model.up_slot:  # a crashable service: its up slots as well
+            own[model.up_slot[(service, a)]] = model.up_slot[(service, b)]
+            others.update(v for (owner, k), v in model.up_slot.items()
+                          if owner == service and k != a)
         pairs = [(i, own.get(i, i)) for i in src.slots]
         if any(i in others for i in src.slots) or sorted(j for _, j in pairs) != t.slots \
                 or any(self.width[i] != self.width[j] for i, j in pairs):
@@ -1080,7 +1126,8 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
-    traces = [_trace(pm, levels, level, s) if level >= 0 else [] for level, s in found]
+    back = Inverse(pm) if found else None
+    traces = [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if frontier else max(depth - 1, 0)
     return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
@@ -1108,24 +1155,35 @@ def _fails(pm: PackedModel, s: int) -> bool:
     return any(t.entries.get(s & t.mask) is ERROR for t in pm.tables)
 
 
-def _trace(pm: PackedModel, levels, level: int, target: int) -> list[TraceStep]:
-    """Walk back level by level to an initial state, then replay with the scalar engine.
+class Inverse:
+    """The table entries read backwards, made once for all the traces of a search: a
+    predecessor of ``t`` is ``t ^ d`` for a table entry ``(key, d)`` whose key it matches,
+    so each step back tries the entries rather than the states of a level."""
 
-    A predecessor of ``t`` is ``t ^ d`` for a table entry ``(key, d)`` whose key it matches,
-    so each step back tries the table entries rather than the states of a level.
-    """
-    inverse = [(t.mask, [(k, d) for k, ds in t.entries.items() if ds is not ERROR for d in ds])
-               for t in pm.tables]
-    locate = getattr(levels, "locate", None)
-    path = [target]
-    for j in range(level - 1, -1, -1):
-        cur = path[-1]
-        cands = {}  # the states with a step to ``cur``, in the order the tables list them
-        for mask, pairs in inverse:
+    def __init__(self, pm: PackedModel):
+        self.pairs = [(t.mask, [(k, d) for k, ds in t.entries.items() if ds is not ERROR
+                                for d in ds]) for t in pm.tables]
+
+    def predecessors(self, cur: int) -> list[int]:
+        """The states with a step to ``cur`` by the entries filled so far (each once)."""
+        cands = {}
+        for mask, pairs in self.pairs:
             for k, d in pairs:
                 s = cur ^ d
                 if s & mask == k:
                     cands[s] = None
+        return list(cands)
+
+
+def _trace(pm: PackedModel, levels, level: int, target: int,
+           back: Inverse | None = None) -> list[TraceStep]:
+    """Walk back level by level to an initial state (through ``back``, the entries read
+    backwards), then replay with the scalar engine."""
+    back = back or Inverse(pm)
+    locate = getattr(levels, "locate", None)
+    path = [target]
+    for j in range(level - 1, -1, -1):
+        cands = back.predecessors(path[-1])
         if locate is not None:
             position = locate(j, list(cands))
         else:

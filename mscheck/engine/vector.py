@@ -60,9 +60,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 from mscheck.engine.model import Violation
-from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, PackedModel,
-                                   _Compound, _fails, _step_error, _trace, check_level,
-                                   packed_search, packed_start, report_unreachable)
+from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, Inverse,
+                                   PackedModel, _Compound, _fails, _step_error, _trace,
+                                   check_level, packed_search, packed_start,
+                                   report_unreachable)
 from mscheck.engine.search import (Limits, SearchResult, _peak, _rss, limit_reached,
                                    memory_reason)
 
@@ -1209,6 +1210,27 @@ class _Visited:
                 qh = qh[keep]
 
 
+class _ArrayInverse(Inverse):
+    """:class:`mscheck.engine.packed.Inverse` for states of one word: every entry's key,
+    delta and mask in arrays, so a step back is a few array operations."""
+
+    def __init__(self, pm: PackedModel):
+        super().__init__(pm)
+        keys, deltas, masks = [], [], []
+        for mask, pairs in self.pairs:
+            keys.extend(k for k, _ in pairs)
+            deltas.extend(d for _, d in pairs)
+            masks.append(np.full(len(pairs), mask, dtype=_U64))
+        self.keys = np.array(keys, dtype=_U64)
+        self.deltas = np.array(deltas, dtype=_U64)
+        self.masks = np.concatenate(masks) if masks else np.zeros(0, dtype=_U64)
+        self.pairs = []
+
+    def predecessors(self, cur: int) -> list[int]:
+        s = self.deltas ^ _U64(cur)
+        return [int(x) for x in np.unique(s[(s & self.masks) == self.keys])]
+
+
 class _Levels:
     """The levels as ``_trace`` reads them: lists of Python ints, made on demand."""
 
@@ -1226,6 +1248,13 @@ class _Levels:
         """Where each of ``states`` first occurs in level ``j`` (those that occur)."""
         level = self._levels[j]
         out = {}
+        if len(level) == 1:  # one word: one pass over the level for all the states
+            x = level[0]
+            want = np.array(states, dtype=_U64).astype(x.dtype)
+            at = np.flatnonzero(np.isin(x, want))
+            for i in at[::-1]:  # the first occurrence wins
+                out[int(x[i])] = int(i)
+            return out
         for s in states:
             hit = None
             for w, x in enumerate(level):
@@ -1566,7 +1595,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     if found:
         _sync(vtables)  # the entries _trace walks back through
     view = _Levels(levels, layout)
-    traces = [_trace(pm, view, level, s) if level >= 0 else [] for level, s in found]
+    back = (_ArrayInverse(pm) if layout.words == 1 else Inverse(pm)) if found else None
+    traces = [_trace(pm, view, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),

@@ -63,10 +63,16 @@ class Scope:
                      self.in_sync_handler)
 
 
+# the fault flags that change something, by channel kind
+FLAGS = {"sync": ("lossy",), "fifo": ("lossy", "duplicating", "reordering"),
+         "bag": ("lossy", "duplicating"), "set": ("lossy",), "log": ("lossy",)}
+
+
 class Gen:
-    def __init__(self, draw):
+    def __init__(self, draw, faults: bool = False):
         self.draw = draw
         self.n_local = 0
+        self.faults = faults  # fault flags on channels, crashable services, durable variables
 
     def d(self, strategy):
         return self.draw(strategy)
@@ -439,7 +445,8 @@ class Gen:
                 values = [self.const_payload(c) for _ in range(n)]
                 init = (" = [" + ", ".join(values) + "]" if c.kind in ("fifo", "bag")
                         else " = {" + ", ".join(values) + "}")
-            lines.append(f"channel {c.name}{idx}: {c.kind}{cap} of {c.payload}{init}")
+            flags = "".join(f" {f}" for f in FLAGS[c.kind] if self.faults and self.coin(0.4))
+            lines.append(f"channel {c.name}{idx}: {c.kind}{cap} of {c.payload}{flags}{init}")
         # variables: shared, then per service
         n_var = 0
         shared = []
@@ -476,9 +483,14 @@ class Gen:
         for s in names:
             sc = scope_for(s)
             head = "service R[i in 1..NR]" if s == "R" else f"service {s}"
+            crashable = self.faults and self.coin(0.5)
+            if crashable:
+                head = "crashable " + head
             body = []
             for v in svc_vars[s]:
-                body.append(f"  var {v.name}: {self.type_text(v.type)}{self.init_text(v.type)}")
+                durable = "durable " if crashable and self.coin(0.3) else ""
+                body.append(f"  {durable}var {v.name}: {self.type_text(v.type)}"
+                            f"{self.init_text(v.type)}")
             for a in range(self.d(st.integers(1 if svc_vars[s] else 0, 3))):
                 asc = sc
                 params = ""
@@ -524,5 +536,7 @@ class Gen:
 
 
 @st.composite
-def specs(draw) -> str:
-    return Gen(draw).spec()
+def specs(draw, faults: bool = False) -> str:
+    """A spec; with ``faults``, its channels may be lossy, duplicating or reordering and its
+    services crashable, with durable variables."""
+    return Gen(draw, faults).spec()

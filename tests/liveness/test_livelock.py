@@ -231,7 +231,8 @@ crashable service W {
 }
 progress W
 """
-    doc = check_text(text)
-    assert (doc["engine"], doc["states"]) == ("scalar", 2)
-    assert _lasso(doc) == (2, 0, [("W", "crash"), ("W", "restart")])
+    for engine in ("auto", "scalar"):
+        doc = check_text(text, engine=engine)
+        assert (doc["engine"], doc["states"]) == ("vector" if engine == "auto" else engine, 2)
+        assert _lasso(doc) == (2, 0, [("W", "crash"), ("W", "restart")])
     assert check_text(text, faults=False)["verdict"] == "ok"
