@@ -241,15 +241,17 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
     what is enabled), or None.
 
     With ``stutter``, the lowest state of ``nodes`` with no step at all (it stutters for
-    ever) is taken first; else, of the fair SCCs, the one with the lowest SciPy label (as
-    for the graph of all states and only the edges inside ``nodes``)."""
+    ever: a fair cycle of its own) is taken first, no SCC computed. Else, of the fair SCCs
+    that the refinement finds, the one holding the lowest state, the nearest to the initial
+    states in breadth-first order: the lasso through it is short. Components whose states
+    are all above the best one found are not refined further."""
     n = g.n
-    if stutter:  # a state with no step at all stutters for ever: a fair cycle of its own
-        terminal = np.flatnonzero(nodes & (g.indptr[1:] == g.indptr[:-1]))
-        if len(terminal):
-            core = np.zeros(n, dtype=bool)
-            core[terminal[0]] = True
+    if stutter:
+        core = _stuttering(g, nodes)
+        if core is not None:
             return core
+    best = n  # the lowest state of the best fair SCC so far
+    core = None
     obs = _Obligations.of(g, obligations)
     k = obs.k
     while nodes.any():
@@ -284,15 +286,20 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
             low = _lowest_bit(fails)
             first_fail = np.where((first_fail == k) & (low >= 0), base + low, first_fail)
         fair = cyclic & (first_fail == k)
-        if fair.any():
-            c = int(np.flatnonzero(fair)[0])
+        at = np.flatnonzero(fair[labels])  # the states of fair SCCs (``sub.idx`` ascends)
+        if len(at) and int(sub.idx[at[0]]) < best:
+            best = int(sub.idx[at[0]])
             core = np.zeros(n, dtype=bool)
-            core[sub.idx[labels == c]] = True
-            return core
-        # refine: in each cyclic component whose first failing obligation is strong, drop
-        # the states where that obligation is enabled; split what is left again
+            core[sub.idx[labels == labels[at[0]]]] = True
+        del at
+        # refine: in each cyclic component whose first failing obligation is strong (and
+        # with a state below the best fair SCC's), drop the states where that obligation is
+        # enabled; split what is left again
+        lowest = np.empty(ncomp, dtype=np.int64)
+        lowest[labels[::-1]] = sub.idx[::-1]  # of the writes to a component the last wins
         ff = first_fail[labels]
-        keep = np.flatnonzero(cyclic[labels] & obs.is_strong[ff])
+        keep = np.flatnonzero(cyclic[labels] & obs.is_strong[ff] & (lowest[labels] < best))
+        del lowest
         ff = ff[keep]
         drop = np.zeros(len(keep), dtype=bool)
         for w, base in enumerate(obs.base):
@@ -302,7 +309,7 @@ def fair_core(g: ArrayGraph, nodes: np.ndarray, edges: np.ndarray | None,
                 drop[mine] = (x >> (ff[mine] - base).astype(np.uint64)) & np.uint64(1) != 0
         nodes = np.zeros(n, dtype=bool)
         nodes[sub.idx[keep[~drop]]] = True
-    return None
+    return core
 
 
 def _spread(indptr: np.ndarray, nbr: np.ndarray, starts: np.ndarray,
@@ -482,6 +489,16 @@ def find_lasso_arrays(g: ArrayGraph, p: np.ndarray, q: np.ndarray,
     entry = prefix[-1][0]
     cycle = _fair_cycle(g, None, entry, core, obligations)
     return Lasso(prefix, len(prefix) - 1, cycle)
+
+
+def _stuttering(g: ArrayGraph, nodes: np.ndarray) -> np.ndarray | None:
+    """The lowest state of ``nodes`` with no step at all (it stutters for ever), as a core."""
+    terminal = np.flatnonzero(nodes & (g.indptr[1:] == g.indptr[:-1]))
+    if not len(terminal):
+        return None
+    core = np.zeros(g.n, dtype=bool)
+    core[terminal[0]] = True
+    return core
 
 
 def find_livelock_arrays(g: ArrayGraph, progress: frozenset[int],

@@ -121,18 +121,28 @@ def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation], full=Non
                stutter: bool = True) -> set[int] | None:
     """The states of a fair cycle inside ``comp``, or None (Streett-style refinement).
 
-    ``succ`` gives the cycles; ``full`` (default ``succ``) the steps enabled in a state."""
+    ``succ`` gives the cycles; ``full`` (default ``succ``) the steps enabled in a state. As
+    :func:`mscheck.engine.livearray.fair_core` picks it: with ``stutter``, the lowest state
+    with no step at all (it stutters for ever); else, of the fair SCCs the refinement finds,
+    the one holding the lowest state (the nearest to the initial states in breadth-first
+    order); an SCC whose states are all above the best one found is not refined further."""
     full = succ if full is None else full
+    if stutter:
+        low = min((v for v in comp if not full[v]), default=None)
+        if low is not None:
+            return {low}
+    best: set[int] | None = None
+    low = len(succ)  # the lowest state of ``best``
     pending = [comp]
     while pending:
         poll()
         nodes = pending.pop()
         for scc in _sccs(nodes, succ):
+            if min(scc) >= low:
+                continue
             sset = set(scc)
             if not _is_cycle(scc, succ, full, stutter):
                 continue
-            if len(scc) == 1 and not full[scc[0]]:
-                return sset  # a terminal state: it stutters, nothing is enabled
             taken = {sid for v in scc for w, sid in succ[v] if w in sset}
             bad_strong = None
             fair = True
@@ -149,12 +159,13 @@ def _fair_core(comp: set[int], succ, obligations: Sequence[Obligation], full=Non
                     fair = False
                     break
             if fair:
-                return sset
+                best, low = sset, min(scc)
+                continue
             if bad_strong is not None:
                 rest = sset - bad_strong
                 if rest:
                     pending.append(rest)
-    return None
+    return best
 
 
 def find_lasso(graph: Graph, p: Callable[[int], bool], q: Callable[[int], bool],
