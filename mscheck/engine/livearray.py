@@ -24,12 +24,15 @@ from typing import Sequence
 
 import numpy as np
 
-from mscheck.engine.liveness import Lasso, Obligation, _cycle_through
+from mscheck.engine.liveness import Lasso, Obligation, _cycle_through, _sccs
 from mscheck.engine.search import poll
 
 __all__ = ["ArrayGraph", "fair_core", "find_lasso_arrays", "find_livelock_arrays"]
 
 POSITIONS_AT_ONCE = 1 << 24  # edges scanned at once for the positions of a subgraph's edges
+# a subgraph of at most this many states and edges gets its SCCs in Python while SciPy is not
+# loaded: loading it takes longer (about 0.2 s)
+SMALL_SCC = 1 << 14
 
 
 @dataclass
@@ -215,10 +218,17 @@ class _Sub:
 
     def scc_labels(self) -> tuple[int, np.ndarray]:
         """(number of components, the component of each state) by SciPy's strong
-        ``connected_components`` on the rows in canonical order (targets sorted, repeated
-        edges merged), as it numbers them for the graph of all states with only these edges
-        (states outside make components of their own, which do not change the order of the
-        others)."""
+        ``connected_components``, or for a small subgraph while SciPy is not loaded by
+        Tarjan's algorithm in Python. (The components picked never depend on how they are
+        numbered.)"""
+        if max(self.n, len(self.dst)) <= SMALL_SCC and not _scipy_loaded():
+            dst, ip = self.dst.tolist(), self.indptr.tolist()
+            succ = [[(w, 0) for w in dst[ip[v]:ip[v + 1]]] for v in range(self.n)]
+            labels = np.empty(self.n, dtype=np.int64)
+            comps = _sccs(dict.fromkeys(range(self.n)), succ)
+            for k, comp in enumerate(comps):
+                labels[comp] = k
+            return len(comps), labels
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -357,6 +367,10 @@ def _reach_back(g: ArrayGraph, targets: np.ndarray, within: np.ndarray) -> np.nd
     out = np.zeros(g.n, dtype=bool)
     out[sub.idx[seen]] = True
     return out
+
+
+def _scipy_loaded() -> bool:
+    return "scipy.sparse.csgraph" in sys.modules
 
 
 def _reverse(sub: "_Sub") -> tuple[np.ndarray, np.ndarray]:

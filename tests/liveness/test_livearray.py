@@ -210,3 +210,18 @@ def test_positions_of_a_mask_a_slice_at_a_time(monkeypatch):
         got = livearray._positions(mask, dtype)
         assert got.dtype == dtype and got.tolist() == np.flatnonzero(mask).tolist()
     assert livearray._positions(np.zeros(20, dtype=bool), np.int32).tolist() == []
+
+
+def test_a_small_graph_gets_its_sccs_without_scipy():
+    # 660 states: Tarjan's algorithm in Python takes less than loading SciPy (about 0.2 s)
+    import subprocess
+    import sys
+
+    code = ("import sys, mscheck\n"
+            "from mscheck.engine.check import check_spec\n"
+            f"d = check_spec(mscheck.load({str(SPECS / 'seed' / 'circuit_breaker_faults.ms')!r}),"
+            " properties=['Recloses'])\n"
+            "print(d['engine'], d['verdict'], d['states'], 'scipy.sparse.csgraph' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["vector", "ok", "660", "False"]
