@@ -66,6 +66,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
 
         try:
             packed = PackedModel(model)
+            packed.record_steps = bool(live)  # the state graph's step ids, as tables fill
         except NotPackable as exc:
             why_scalar = str(exc)
             if engine in ("packed", "vector"):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from mscheck.engine.livearray import ArrayGraph
-from mscheck.engine.packed import NotPackable, PackedModel
+from mscheck.engine.packed import NotPackable, PackedModel, _moved
 from mscheck.engine.search import poll
 from mscheck.engine.vector import _Budget, _hash, _leaves, leaf_ok, placed, vector_search
 
@@ -47,11 +47,28 @@ class _Labels:
         self.memo: dict[tuple[int, int], tuple] = {}
 
     def sid(self, step) -> int:
-        key = (step.actor, step.action, step.kind)
+        return self._sid((step.actor, step.action, step.kind))
+
+    def _sid(self, key: tuple) -> int:
         ids = self.steps.setdefault("ids", {})
         if key not in ids:
             ids[key] = len(ids)
         return ids[key]
+
+    @staticmethod
+    def _recorded(table, key: int) -> tuple | None:
+        """The steps the table recorded for ``key`` when it computed the entry (a twin's:
+        its first instance's, for the moved key, with the twin's actor), or None."""
+        got = table.steps_of.get(key)
+        if got is not None or table.twin is None:
+            return got
+        src, to_src, _ = table.twin
+        got = src.steps_of.get(_moved(key, to_src))
+        if got is None:
+            return None
+        st, inst = table.members[0]
+        actor = st["actor"](inst)
+        return tuple((actor, action, kind) for _, action, kind in got)
 
     def of(self, table, key: int) -> tuple:
         memo_key = (id(table), key)
@@ -62,6 +79,8 @@ class _Labels:
             out: tuple = ()
             for part in table.parts:
                 out += self.of(part, key & part.mask)
+        elif (got := self._recorded(table, key)) is not None:
+            out = tuple(self._sid(k) for k in got)
         else:
             pm, model = self.pm, self.pm.model
             state = pm.partial_state(table.slots, key)

@@ -156,6 +156,9 @@ class _Table:
         # (the first instance's table, the bit moves of a key to it, of a delta back)
         self.twin: tuple | None = None
         self.spare: dict[int, tuple] = {}
+        # with ``pm.record_steps``: per key computed, each successor's step as
+        # ``(actor, action, kind)``, in the order of its deltas
+        self.steps_of: dict[int, tuple] = {}
 
     def fill(self, key: int):
         if self.parts:
@@ -195,10 +198,15 @@ class _Table:
         pm, model = self.pm, self.pm.model
         state = pm.partial_state(self.slots, key)
         deltas: list[int] = []
+        steps: list[tuple] | None = [] if pm.record_steps else None
         model.labels = False  # only the successors count here, not how steps are labelled
         try:
             for st, inst in self.members:
-                for _step, succ in model.step_successors(state, st, inst):
+                # (labels off, a service's step names no actor: its member does)
+                actor = None if st["kind"] == "fault" else st["actor"](inst)
+                for step, succ in model.step_successors(state, st, inst):
+                    if steps is not None:
+                        steps.append((actor or step.actor, step.action, step.kind))
                     delta = 0
                     for i in self.slots:
                         if succ[i] is not state[i]:
@@ -222,6 +230,8 @@ class _Table:
             raise NotPackable(f"cannot tabulate {self.members[0][0]['name']}: {exc}") from None
         finally:
             model.labels = True
+        if steps is not None:
+            self.steps_of[key] = tuple(steps)
         return tuple(deltas)
 
 
@@ -236,6 +246,9 @@ class PackedModel:
         if model.constraints:
             raise NotPackable("the spec has state constraints")
         self.max_table = max_table
+        # whether tables keep the step of each successor they compute (for the state graph
+        # of liveness, which then need not compute the entries again with their labels)
+        self.record_steps = False
         self.domains: list[list] = []
         self.index: list[dict] = []
         self.offset: list[int] = []

@@ -95,3 +95,29 @@ def test_wide_states_fall_back():
     assert "dst" not in kept  # not recorded for states the graph does not take
     with pytest.raises(GraphTooWide):
         build_graph(pm, kept)
+
+
+STEP_CASES = CASES + [("specs/seed/circuit_breaker_faults.ms", None),
+                      ("specs/seed/saga_faults.ms", None),
+                      ("specs/classic/alternating_bit.ms", None)]
+
+
+@pytest.mark.parametrize("rel,consts", STEP_CASES, ids=lambda x: str(x))
+def test_steps_recorded_as_tables_fill_give_the_same_step_ids(rel, consts):
+    """With ``record_steps`` the tables keep each successor's step as they compute it (a
+    twin's are its first instance's, renamed), and the graph's step ids are those found by
+    computing every entry again with its labels."""
+    graphs = []
+    for record in (False, True):
+        pm = _model(rel, consts)
+        pm.record_steps = record
+        kept: dict = {}
+        vector_search(pm, keep_going=True, check_deadlock=False, properties=[], keep=kept,
+                      chunk=CHECK_EVERY)
+        recorded = sum(len(t.steps_of) for t in pm.tables for t in (t.parts or [t]))
+        assert (recorded > 0) == record
+        if record:  # no step is run again to label the edges
+            pm.model.step_successors = None
+        graphs.append(build_graph(pm, kept))
+    _same(*graphs)
+    assert len(graphs[0][2]) > 1  # several kinds of step
