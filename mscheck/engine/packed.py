@@ -249,6 +249,7 @@ class PackedModel:
         # whether tables keep the step of each successor they compute (for the state graph
         # of liveness, which then need not compute the entries again with their labels)
         self.record_steps = False
+        self._rank: dict | None = None
         self.domains: list[list] = []
         self.index: list[dict] = []
         self.offset: list[int] = []
@@ -597,6 +598,19 @@ class PackedModel:
                     continue
             merged.append(t)
         return merged
+
+    def member_rank(self) -> dict:
+        """Where each step of the tables' members (a step and an instance, or a fault step)
+        comes in the scalar engine's list of successors, by ``(id(step), id(instance))``."""
+        if self._rank is None:
+            model, rank = self.model, {}
+            for st in model.steps:
+                for inst in st["instances"]:
+                    rank[(id(st), id(inst))] = len(rank)
+            for fst in model.fault_steps:
+                rank[(id(fst), id(None))] = len(rank)
+            self._rank = rank
+        return self._rank
 
     def partial_state(self, slots: list[int], key: int) -> tuple:
         """A state with the given slots set from ``key`` and every other slot poisoned."""
@@ -1209,17 +1223,37 @@ def _trace(pm: PackedModel, levels, level: int, target: int,
             raise AssertionError("broken level structure")
         path.append(parent)
     path.reverse()
-    model = pm.model
     states = [pm.decode(s) for s in path]
     out = [TraceStep(None, states[0])]
-    for a, b in zip(states, states[1:]):
-        for step, succ in model.successors(a):
-            if succ == b:
-                out.append(TraceStep(step, b))
-                break
-        else:  # pragma: no cover
-            raise AssertionError("packed and scalar successors disagree")
+    for i in range(1, len(path)):
+        out.append(TraceStep(_step_between(pm, path[i - 1], path[i], states[i - 1],
+                                           states[i]), states[i]))
     return out
+
+
+def _step_between(pm: PackedModel, sa: int, sb: int, a: tuple, b: tuple):
+    """The step from ``a`` to ``b`` (packed: ``sa``, ``sb``) that the scalar engine lists
+    first, with its labels. Only the steps of the tables whose entry for ``a`` holds the
+    delta ``sa ^ sb`` can make ``b``: those are run, in the scalar engine's order, before
+    (should none make it) every step."""
+    model = pm.model
+    d = sa ^ sb
+    rank = pm.member_rank()
+    members = []
+    for t in pm.tables:
+        for leaf in t.parts or (t,):
+            ds = leaf.entries.get(sa & leaf.mask)
+            if ds is not None and ds is not ERROR and d in ds:
+                members.extend(leaf.members)
+    members.sort(key=lambda m: rank[(id(m[0]), id(m[1]))])
+    for st, inst in members:
+        for step, succ in model.step_successors(a, st, inst):
+            if succ == b:
+                return step
+    for step, succ in model.successors(a):  # pragma: no cover - every entry is filled
+        if succ == b:
+            return step
+    raise AssertionError("packed and scalar successors disagree")  # pragma: no cover
 
 
 _TRUE = N.Lit(T.BOOL, value=True)
