@@ -76,6 +76,7 @@ class CompiledModel:
         self._layout()
         self._unsupported()
         self._compile_steps()
+        self.members = self._members()
         self.fault_steps = self._fault_members()
         self._props = self._compile_properties()
         self.constraints = [self._cx(p.expr) for p in spec.properties_of("constraint")]
@@ -795,13 +796,24 @@ class CompiledModel:
                 out.append(nst)
         return out
 
+    def _members(self) -> list[tuple[dict, dict]]:
+        """Every step of every service instance, ``(step, instance)``, in the order their
+        successors are listed: instance by instance (in the order the instances first appear
+        among the steps), each instance's steps in the order they are declared; the packed
+        engines' tables list them so, and the same order makes the same breadth-first
+        numbering of the states, hence the same traces and lassos, in every engine."""
+        by_actor: dict[str, list] = {}
+        for st in self.steps:
+            for inst in st["instances"]:
+                by_actor.setdefault(st["actor"](inst), []).append((st, inst))
+        return [m for members in by_actor.values() for m in members]
+
     def successors(self, state):
         """Every enabled step with its successor, constraint-filtered ones included, each
         paired with whether it satisfies the constraints."""
         out = []
-        for st in self.steps:
-            for inst in st["instances"]:
-                self._step_into(out, state, st, inst)
+        for st, inst in self.members:
+            self._step_into(out, state, st, inst)
         if self.has_faults:
             self._fault_steps(state, out)
         if self.procs is not None:
@@ -873,8 +885,8 @@ class CompiledModel:
             w[slot] = False
             for v in svc.vars:  # volatile state is lost: a canonical placeholder
                 if not v.durable:
-                    w[self._var_slot_of(service, v.name, idx)] = self._initial_values(
-                        state, v, env)[0]
+                    w[self._var_slot_of(service, v.name, idx)] = self._reset_values(
+                        state, v, env, actor, "crash")[0]
             self._count_fault(w)
             out.append((Step(actor, "crash", kind="fault"), tuple(w)))
         else:
@@ -885,7 +897,7 @@ class CompiledModel:
                 i = self._var_slot_of(service, v.name, idx)
                 nxt = []
                 for w in restarts:
-                    for value in self._initial_values(w, v, env):
+                    for value in self._reset_values(w, v, env, actor, "restart"):
                         w2 = list(w)
                         w2[i] = value
                         nxt.append(w2)
@@ -893,6 +905,24 @@ class CompiledModel:
             for w in restarts:
                 w[slot] = True
                 out.append((Step(actor, "restart", kind="fault"), tuple(w)))
+
+    def _reset_values(self, state, v: N.Var, env, actor: str, action: str) -> list:
+        """The initial values a volatile variable takes again in a crash or a restart, or
+        StepError: none (an empty set of initial values), or one outside its type (an
+        initial value read from a durable variable), as for the initial states."""
+        values = self._initial_values(state, v, env)
+        err = None
+        if not values:
+            err = StepError("domain", f"{actor}.{v.name} has no initial value to take in a "
+                            f"{action} (its set of initial values is empty)", v.span)
+        else:
+            bad = next((b for b in (self._fits(v.type, x) for x in values) if b), None)
+            if bad:
+                err = StepError("range", f"{actor}.{v.name} in a {action}: {bad}", v.span)
+        if err is not None:
+            err.step = Step(actor, action, kind="fault")
+            raise err
+        return values
 
     def _var_slot_of(self, service, var, idx) -> int:
         slot = self.var_slot[(service, var)]

@@ -203,7 +203,7 @@ class _Table:
         try:
             for st, inst in self.members:
                 # (labels off, a service's step names no actor: its member does)
-                actor = None if st["kind"] == "fault" else st["actor"](inst)
+                actor = None if steps is None or st["kind"] == "fault" else st["actor"](inst)
                 for step, succ in model.step_successors(state, st, inst):
                     if steps is not None:
                         steps.append((actor or step.actor, step.action, step.kind))
@@ -456,10 +456,8 @@ class PackedModel:
     def _build_tables(self):
         model = self.model
         groups: dict[str, list] = {}
-        for st in model.steps:
-            for inst in st["instances"]:
-                actor = st["actor"](inst)
-                groups.setdefault(actor, []).append((st, inst))
+        for st, inst in model.members:  # instance by instance, as the scalar engine lists them
+            groups.setdefault(st["actor"](inst), []).append((st, inst))
         tables = []
         # per replicated service and run of its steps, the first instance's table
         first: dict[tuple, _Table] = {}
@@ -604,9 +602,8 @@ class PackedModel:
         comes in the scalar engine's list of successors, by ``(id(step), id(instance))``."""
         if self._rank is None:
             model, rank = self.model, {}
-            for st in model.steps:
-                for inst in st["instances"]:
-                    rank[(id(st), id(inst))] = len(rank)
+            for st, inst in model.members:
+                rank[(id(st), id(inst))] = len(rank)
             for fst in model.fault_steps:
                 rank[(id(fst), id(None))] = len(rank)
             self._rank = rank
@@ -1153,7 +1150,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
-    back = Inverse(pm) if found else None
+    back = Inverse(pm) if any(level > 0 for level, _ in found) else None
     traces = [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if frontier else max(depth - 1, 0)

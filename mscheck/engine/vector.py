@@ -1250,8 +1250,7 @@ class _Levels:
         out = {}
         if len(level) == 1:  # one word: one pass over the level for all the states
             x = level[0]
-            want = np.array(states, dtype=_U64).astype(x.dtype)
-            at = np.flatnonzero(np.isin(x, want))
+            at = np.flatnonzero(np.isin(x, np.array(states, dtype=_U64)))
             for i in at[::-1]:  # the first occurrence wins
                 out[int(x[i])] = int(i)
             return out
@@ -1595,7 +1594,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     if found:
         _sync(vtables)  # the entries _trace walks back through
     view = _Levels(levels, layout)
-    back = (_ArrayInverse(pm) if layout.words == 1 else Inverse(pm)) if found else None
+    back = ((_ArrayInverse(pm) if layout.words == 1 else Inverse(pm))
+            if any(level > 0 for level, _ in found) else None)
     traces = [_trace(pm, view, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth if len(frontier[0]) else max(depth - 1, 0)
