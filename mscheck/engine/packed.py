@@ -471,7 +471,8 @@ class PackedModel:
                 elif self._symmetric(svc):
                     first[key] = t
                 tables.append(t)
-        for fst in model.fault_steps:  # after the services' steps, as the scalar engine
+        # then the fault steps, as the scalar engine lists them
+        for fst in model.fault_steps:
             tables.append(_Table(self, sorted(self._fault_reads(fst)), [(fst, None)]))
         return self._merge(tables)
 

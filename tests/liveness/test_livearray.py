@@ -217,11 +217,12 @@ def test_a_small_graph_gets_its_sccs_without_scipy():
     import subprocess
     import sys
 
+    path = str(SPECS / "seed" / "circuit_breaker_faults.ms")
     code = ("import sys, mscheck\n"
             "from mscheck.engine.check import check_spec\n"
-            f"d = check_spec(mscheck.load({str(SPECS / 'seed' / 'circuit_breaker_faults.ms')!r}),"
-            " properties=['Recloses'])\n"
-            "print(d['engine'], d['verdict'], d['states'], 'scipy.sparse.csgraph' in sys.modules)\n")
+            f"d = check_spec(mscheck.load({path!r}), properties=['Recloses'])\n"
+            "print(d['engine'], d['verdict'], d['states'],"
+            " 'scipy.sparse.csgraph' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["vector", "ok", "660", "False"]
