@@ -840,8 +840,7 @@ class CompiledModel:
             return out
         for name, slots in self.chan_slot.items():
             ch = self.chan_kind[name]
-            if not ("lossy" in ch.flags or "duplicating" in ch.flags and ch.kind in (
-                    "fifo", "bag") or "reordering" in ch.flags and ch.kind == "fifo"):
+            if not self._effective_flags(ch):
                 continue  # no fault of this channel changes anything
             for idx, slot in slots.items():
                 label = name + "".join(f"[{show_value(i)}]" for i in idx)
@@ -937,10 +936,18 @@ class CompiledModel:
         return [f(state, env)]
 
     @staticmethod
-    def _channel_faults(ch: N.Channel, contents):
+    def _effective_flags(ch: N.Channel) -> set[str]:
+        """The channel's fault flags that make a fault of its kind: lossy on any, duplicating
+        on fifo and bag, reordering on fifo."""
+        return {f for f in ch.flags if f == "lossy" or f == "duplicating" and ch.kind in (
+            "fifo", "bag") or f == "reordering" and ch.kind == "fifo"}
+
+    @classmethod
+    def _channel_faults(cls, ch: N.Channel, contents):
         """(action, new contents, message) for each fault the channel's flags allow."""
         seen = set()
-        if "lossy" in ch.flags:
+        flags = cls._effective_flags(ch)
+        if "lossy" in flags:
             items = list(enumerate(contents)) if isinstance(contents, tuple) else [
                 (None, m) for m in sorted(contents, key=_key)]
             for i, m in items:
@@ -949,14 +956,13 @@ class CompiledModel:
                 seen.add(("lose", m))
                 new = contents[:i] + contents[i + 1:] if i is not None else contents - {m}
                 yield "lose", new, m
-        if "duplicating" in ch.flags and ch.kind in ("fifo", "bag") and (
-                ch.capacity is None or len(contents) < ch.capacity):
+        if "duplicating" in flags and (ch.capacity is None or len(contents) < ch.capacity):
             for i, m in enumerate(contents):
                 if ch.kind == "bag" and i and contents[i - 1] == m:
                     continue
                 new = contents[:i + 1] + (m,) + contents[i + 1:]
                 yield "duplicate", new, m
-        if "reordering" in ch.flags and ch.kind == "fifo":
+        if "reordering" in flags:
             for i in range(len(contents) - 1):
                 if contents[i] != contents[i + 1]:
                     new = contents[:i] + (contents[i + 1], contents[i]) + contents[i + 2:]
@@ -972,11 +978,16 @@ class CompiledModel:
             self._step_into(out, state, st, inst)
         return out
 
-    def _is_up(self, state, service: str, inst: dict) -> bool:
+    def up_slot_of(self, service: str, inst: dict) -> int | None:
+        """The ``up`` slot of a service instance (``inst``: its index binding), or None when
+        it cannot crash (or faults are off)."""
         if not self.up_slot:
-            return True
+            return None
         svc = self.spec.services[service]
-        slot = self.up_slot.get((service, inst[svc.index[0]] if svc.index else None))
+        return self.up_slot.get((service, inst[svc.index[0]] if svc.index else None))
+
+    def _is_up(self, state, service: str, inst: dict) -> bool:
+        slot = self.up_slot_of(service, inst)
         return slot is None or state[slot]
 
     def _step_into(self, out, state, st, inst) -> None:

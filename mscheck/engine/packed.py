@@ -425,7 +425,7 @@ class PackedModel:
                         out.add(model.fault_slot)  # a send may be lost: a fault counted
                     for h in model._receivers.get(x.channel, ()):
                         for inst in h["instances"]:
-                            up = self._up_slot(h["service"], inst)  # a crashed one takes none
+                            up = model.up_slot_of(h["service"], inst)  # a crashed one takes none
                             if up is not None:
                                 out.add(up)
                         if id(h) in expanding:
@@ -481,17 +481,10 @@ class PackedModel:
         and the instance's ``up`` slot when it can crash (a crashed instance takes no
         step)."""
         out = self._slots_of(st["node"], inst)
-        up = self._up_slot(st["service"], inst)
+        up = self.model.up_slot_of(st["service"], inst)
         if up is not None:
             out.add(up)
         return out
-
-    def _up_slot(self, service: str, inst: dict) -> int | None:
-        model = self.model
-        if not model.up_slot:
-            return None
-        svc = model.spec.services[service]
-        return model.up_slot.get((service, inst[svc.index[0]] if svc.index else None))
 
     def _fault_reads(self, fst: dict) -> set[int]:
         """The slots a fault step reads or writes: a channel slot or an instance's ``up``
