@@ -40,8 +40,8 @@ from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
 from mscheck.ir.evaluate import EvalError, MsgVal, _sort_key, type_values
-from mscheck.ir.walk import walk
-from dataclasses import dataclass, fields, is_dataclass, replace
+from mscheck.ir.walk import node_fields, walk
+from dataclasses import dataclass, replace
 
 __all__ = ["PackedModel", "NotPackable", "packed_search"]
 
@@ -401,7 +401,8 @@ class PackedModel:
             if isinstance(x, (tuple, list)):
                 stack.extend((y, env) for y in x)
                 continue
-            if not is_dataclass(x) or isinstance(x, type):
+            names = node_fields(x)
+            if names is None:
                 continue
             if isinstance(x, N.LetE):
                 stack.append((x.value, env))
@@ -442,11 +443,7 @@ class PackedModel:
             elif isinstance(x, N.Local) and isinstance(x.type, T.ChanT):
                 for slots in model.chan_slot.values():  # a channel passed as a value
                     out.update(slots.values())
-            for f in fields(x):
-                if f.name not in ("span", "type"):
-                    v = getattr(x, f.name)
-                    if is_dataclass(v) or isinstance(v, (tuple, list)):
-                        stack.append((v, env))
+            stack.extend((getattr(x, name), env) for name in names)
         return out
 
     def _combinations(self, slots: list[int]):
@@ -900,14 +897,15 @@ class PackedModel:
             if isinstance(x, (tuple, list)):
                 stack.extend(x)
                 continue
-            if not is_dataclass(x) or isinstance(x, type):
+            names = node_fields(x)
+            if names is None:
                 continue
             if isinstance(x, N.Binary) and not (_locals(x.left) & bound):
                 got = self._constant_member(x, env, none)
                 if got is not None and self._set_bits(got[0]):
                     out[id(x)] = got
                     continue
-            stack.extend(getattr(x, fl.name) for fl in fields(x))
+            stack.extend(getattr(x, name) for name in names)
         return out
 
     def _constant_member(self, x: N.Expr, env: dict, none: list) -> tuple | None:
@@ -1302,32 +1300,22 @@ def _without(e, hits: dict):
         return _TRUE
     if isinstance(e, tuple):
         return tuple(_without(x, hits) for x in e)
-    if not is_dataclass(e) or isinstance(e, type):
+    names = node_fields(e)
+    if names is None:
         return e
     changed = {}
-    for fl in fields(e):
-        v = getattr(e, fl.name)
+    for name in names:
+        v = getattr(e, name)
         w = _without(v, hits)
         if w is not v:
-            changed[fl.name] = w
+            changed[name] = w
     return replace(e, **changed) if changed else e
-
-
-def _walk(e):
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (tuple, list)):
-            stack.extend(x)
-        elif is_dataclass(x) and not isinstance(x, type):
-            yield x
-            stack.extend(getattr(x, fl.name) for fl in fields(x))
 
 
 def _bound_names(e) -> set:
     """Every name that some binder inside ``e`` binds (quantifiers, comprehensions, lets)."""
     out = set()
-    for x in _walk(e):
+    for x in walk(e):
         if isinstance(x, N.LetE):
             out.add(x.name)
         v = getattr(x, "var", None)
@@ -1340,4 +1328,4 @@ def _bound_names(e) -> set:
 
 
 def _locals(e) -> set:
-    return {x.name for x in _walk(e) if isinstance(x, N.Local)}
+    return {x.name for x in walk(e) if isinstance(x, N.Local)}

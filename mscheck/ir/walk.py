@@ -7,7 +7,22 @@ from typing import Iterator
 
 from mscheck.ir import nodes as N
 
-__all__ = ["walk", "var_refs", "statements", "process_parts"]
+__all__ = ["walk", "node_fields", "var_refs", "statements", "process_parts"]
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def node_fields(x) -> tuple[str, ...] | None:
+    """The names of the fields of ``x`` that may hold IR nodes (all but ``span`` and
+    ``type``), or None when ``x`` is not a node (not a dataclass instance); kept per class."""
+    cls = type(x)
+    try:
+        return _FIELDS[cls]
+    except KeyError:
+        names = (tuple(f.name for f in fields(cls) if f.name not in ("span", "type"))
+                 if is_dataclass(cls) else None)
+        _FIELDS[cls] = names
+        return names
 
 
 def walk(node) -> Iterator[object]:
@@ -15,20 +30,14 @@ def walk(node) -> Iterator[object]:
     stack = [node]
     while stack:
         x = stack.pop()
-        if x is None:
-            continue
         if isinstance(x, (tuple, list)):
             stack.extend(x)
             continue
-        if not is_dataclass(x) or isinstance(x, type):
+        names = node_fields(x)
+        if names is None:
             continue
         yield x
-        for f in fields(x):
-            if f.name in ("span", "type"):
-                continue
-            v = getattr(x, f.name)
-            if is_dataclass(v) or isinstance(v, (tuple, list)):
-                stack.append(v)
+        stack.extend(getattr(x, name) for name in names)
 
 
 def var_refs(node) -> Iterator[N.VarRef]:
