@@ -1066,6 +1066,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         stop = stop or not ok
         return ok
 
+    partial = False  # stopped in a level, after finding states of the next
     try:
         check_new(init, 0)
         while frontier and not stop:
@@ -1123,10 +1124,12 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                   "queue": len(frontier) - n_done + len(nxt), "depth": depth,
                                   "seconds": now - t0, "memory": _rss()})
             if stop or reason:
+                partial = bool(nxt)  # states of the next level were found
                 break
             reason = limit_reached(limits.time_and_memory(), t0,
                                    len(visited))
             if reason:
+                partial = bool(nxt)
                 break
             depth += 1
             if nxt and not check_new(nxt, depth):
@@ -1145,7 +1148,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     back = Inverse(pm) if any(level > 0 for level, _ in found) else None
     traces = [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
-    max_depth = depth if frontier else max(depth - 1, 0)
+    max_depth = depth + 1 if partial else depth if frontier else max(depth - 1, 0)
     return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
                         time.monotonic() - t0, _peak(), violations, traces, reason, "bfs",
                         complete)

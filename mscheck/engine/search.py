@@ -5,6 +5,13 @@ Counts follow TLC: ``states`` are distinct reachable states; ``transitions`` are
 states plus every successor computed from every distinct state, duplicates and self-loops
 included.
 
+Breadth-first, without ``keep_going``, the search stops as the packed and vector engines do,
+level by level, so that all engines stop at the same violation with the same counts, and it
+is one of the shortest of all: at a deadlock or a failing step at once; at a broken invariant
+only once the level before it is expanded (a deadlock or a failing step met meanwhile, one
+step shorter, is reported instead), reporting the first invariant in declaration order that
+some state of the level breaks, at the first such state.
+
 With ``fingerprints``, the visited set holds a 64-bit fingerprint of each state instead of
 the state, and only the states still to expand are kept; a trace is rebuilt by replaying, from
 its initial state, the recorded position of each step among its state's successors. Two
@@ -247,13 +254,18 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     states: list[Any] = []  # all states; with fingerprints, only the initial ones
     index: dict[Any, int] = {}
     seen: set[int] = set()  # fingerprints
-    pending: dict[int, Any] = {}  # with fingerprints: the states still to expand
+    waiting: dict[int, Any] = {}  # with fingerprints: the states still to expand
     parent = array("q")
     depth_of = array("i")
     steps: list[Step | None] = []  # with fingerprints: unused
     step_no = array("I")  # with fingerprints: position of the step among the successors
     violations: list[Violation] = []
     reported: set[tuple[str, int]] = set()  # (invariant, depth) of the violations recorded
+    # breadth-first without keep_going: the depth of the broken invariants found, which stop
+    # the search once their level is complete, and where they start in ``violations``
+    by_level = strategy == "bfs" and not keep_going
+    pending: int | None = None
+    pending_from = 0
     transitions = 0
     reason = None
     max_depth_seen = 0
@@ -269,7 +281,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 return None
             seen.add(h)
             i = len(parent)
-            pending[i] = state
+            waiting[i] = state
             step_no.append(k)
             if par < 0:
                 states.append(state)
@@ -291,7 +303,8 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
 
     def check_state(i: int) -> bool:
         """Check invariants and reachables at a new state; False to stop the search."""
-        s = pending[i] if fingerprints else states[i]
+        nonlocal pending, pending_from
+        s = waiting[i] if fingerprints else states[i]
         for p in invariants:
             try:
                 holds, why = p.check(s), ""
@@ -301,9 +314,11 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 if (p.name, depth_of[i]) in reported:
                     continue  # its first violating state at this depth is reported
                 reported.add((p.name, depth_of[i]))
+                if by_level and pending is None:
+                    pending, pending_from = depth_of[i], len(violations)
                 violations.append(Violation("invariant", p.name, f"invariant {p.name} is "
                                             f"violated{why}", i, span=p.span))
-                if not keep_going:
+                if not keep_going and not by_level:
                     return False
         for name, p in reachables.items():
             if name not in witnessed:
@@ -337,26 +352,35 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                 if not stack:
                     break
                 i = stack.pop()
-            s = pending.pop(i) if fingerprints else states[i]
             d = depth_of[i]
+            if pending is not None and d >= pending:
+                stop = True  # the level before the broken invariants is expanded
+                break
+            s = waiting.pop(i) if fingerprints else states[i]
             if limits.max_depth is not None and d >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
                 continue
             try:
                 succ = model.successors(s)
             except StepError as err:
+                if pending is not None:  # one step shorter than the broken invariants
+                    del violations[pending_from:]
                 violations.append(Violation(err.kind, err.kind, err.message, i,
                                             step=getattr(err, "step", None), span=err.span))
                 if not keep_going:
                     stop = True
+                    pending = None
                     break
                 continue
             if not succ:
                 if check_deadlock and not model.is_valid_end(s):
+                    if pending is not None:
+                        del violations[pending_from:]
                     violations.append(Violation("deadlock", "deadlock_free",
                                                 "no step is enabled (deadlock)", i))
                     if not keep_going:
                         stop = True
+                        pending = None
                         break
                 continue
             edges = None
@@ -402,6 +426,11 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     except KeyboardInterrupt:
         reason = "interrupted"
 
+    if pending is not None:  # one violation: the first broken invariant in declaration order
+        stop = True
+        order = {p.name: n for n, p in enumerate(invariants)}
+        first = min(violations[pending_from:], key=lambda v: order[v.property])
+        violations[pending_from:] = [first]
     complete = reason is None and not stop
     if complete:
         for name, p in reachables.items():

@@ -1480,6 +1480,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             limits, t0, keep_going, 0, n_before, failed, failed | dead, end, pos_sorted)
         return cut, [x[:len(pos_sorted)] for x in words], moves, event_idx, why, failed
 
+    partial = False  # stopped in a level, after finding states of the next
     pair = None  # the two-process search, once started
     checked = None  # with it: the checks of the next level, made by both processes
     reach_items = list(reach.items())  # all reachable properties, as the processes see them
@@ -1544,6 +1545,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                               "seconds": now - t0, "memory": _rss()})
             n_visited += n_new
             if stop or reason:
+                partial = n_new > 0  # states of the next level were found
                 break
             reason = limit_reached(limits.time_and_memory(), t0,
                                    n_visited)
@@ -1551,6 +1553,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                     and pair.memory() > limits.memory):
                 reason = memory_reason(limits)
             if reason:
+                partial = n_new > 0
                 break
             depth += 1
             nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
@@ -1598,7 +1601,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if any(level > 0 for level, _ in found) else None)
     traces = [_trace(pm, view, level, s, back) if level >= 0 else [] for level, s in found]
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
-    max_depth = depth if len(frontier[0]) else max(depth - 1, 0)
+    max_depth = depth + 1 if partial else depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),
                         time.monotonic() - t0, _peak() + child_peak, violations, traces,
                         reason, "bfs", complete, workers=1 if pair is None else 2,

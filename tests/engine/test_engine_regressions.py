@@ -519,3 +519,58 @@ def test_equal_sets_of_two_channels_keep_their_own_values(engine):
     assert (doc["states"], last["action"], last["messages"], last["changes"]) == (
         4, "on_flags", [{"direction": "recv", "channel": "flags", "message": "true"}],
         {"Q.got": "true"})
+
+
+# ---------------------------------------------------------------- where a first run stops
+
+# Level 1 holds (x=1, y=0) then (x=0, y=1). Expanding the first finds (1, 2), which breaks
+# NotTwo at depth 2; the second is a deadlock at depth 1. The scalar engine stopped at the
+# broken invariant as it met it (a 2-step trace), the packed and vector engines at the end
+# of level 1's expansion, at the deadlock. Every engine now stops level by level: the
+# deadlock, one step shorter, with the 4 states and 4 transitions found by then and depth 2
+# (the deepest state found).
+STOP_ORDER = """
+system StopOrder
+service S {
+  var x: 0..3 = 0
+  var y: 0..3 = 0
+  action a when x == 0 and y == 0 { x := 1 }
+  action b when x == 0 and y == 0 { y := 1 }
+  action c when x == 1 and y == 0 { y := 2 }
+}
+invariant NotTwo: S.y != 2
+"""
+
+# Without the deadlock (S.y may go on to 3), the run stops once level 1 is expanded, at the
+# first invariant declared that a state of level 2 breaks (Small, broken at its first state,
+# though NotTwo breaks at a state found before it).
+STOP_AT_FIRST_DECLARED = """
+system StopOrder
+service S {
+  var x: 0..3 = 0
+  var y: 0..3 = 0
+  action a when x == 0 and y == 0 { x := 1 }
+  action b when x == 0 and y == 0 { y := 1 }
+  action c when x == 1 and y == 0 { y := 2 }
+  action d when y == 1 { x := 3 }
+  action e when x == 3 or y == 2 { y := 3 }
+}
+invariant Small: S.x != 3
+invariant NotTwo: S.y != 2
+"""
+
+
+@pytest.mark.parametrize("engine", ["scalar", "packed", "vector"])
+def test_every_engine_stops_level_by_level(engine):
+    doc = check_spec(_load(STOP_ORDER), engine=engine)
+    assert (doc["states"], doc["transitions"], doc["depth"]) == (4, 4, 2)
+    [v] = doc["violations"]
+    assert (v["kind"], len(v["trace"])) == ("deadlock", 2)
+    assert v["trace"][-1]["state"] == {"S.x": "0", "S.y": "1"}
+
+    doc = check_spec(_load(STOP_AT_FIRST_DECLARED), engine=engine)
+    # level 0: (0, 0); level 1: (1, 0), (0, 1); level 2: (1, 2) by c, then (3, 1) by d
+    assert (doc["states"], doc["transitions"], doc["depth"]) == (5, 5, 2)
+    [v] = doc["violations"]
+    assert (v["property"], len(v["trace"])) == ("Small", 3)
+    assert v["trace"][-1]["state"] == {"S.x": "3", "S.y": "1"}

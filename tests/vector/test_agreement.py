@@ -5,7 +5,9 @@ depth, verdict, reason, the violations in order and their traces, with and witho
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
+import sys
 
 import pytest
 
@@ -19,15 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SPECS = sorted(glob.glob(os.path.join(ROOT, "specs", "**", "*.ms"), recursive=True))
 
 
-def summary(r) -> dict:
-    """Everything a search result says, but the timings and the memory."""
-    return {
-        "verdict": r.verdict, "states": r.states, "transitions": r.transitions,
-        "depth": r.depth, "reason": r.reason, "complete": r.complete,
-        "violations": [(v.kind, v.property, v.message, getattr(v, "step", None))
-                       for v in r.violations],
-        "traces": [[(s.step, s.state) for s in t] for t in r.traces],
-    }
+_OUTCOME = os.path.join(ROOT, "tests", "engine", "outcome.py")
+_spec = importlib.util.spec_from_file_location("_engine_outcome", _OUTCOME)
+_outcome = sys.modules.setdefault("_engine_outcome", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(_outcome)
+summary = _outcome.summary
 
 
 def run_both(make_pm, **kwargs):
