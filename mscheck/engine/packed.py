@@ -1123,13 +1123,13 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                         progress({"states": len(visited), "transitions": transitions,
                                   "queue": len(frontier) - n_done + len(nxt), "depth": depth,
                                   "seconds": now - t0, "memory": _rss()})
+            if not stop and not reason:
+                reason = limit_reached(limits.time_and_memory(), t0, len(visited))
             if stop or reason:
                 partial = bool(nxt)  # states of the next level were found
-                break
-            reason = limit_reached(limits.time_and_memory(), t0,
-                                   len(visited))
-            if reason:
-                partial = bool(nxt)
+                if reason and not stop and nxt:  # a limit: what was found is still checked
+                    levels.append(_pack_level(nxt, pm.bits))
+                    check_new(nxt, depth + 1)
                 break
             depth += 1
             if nxt and not check_new(nxt, depth):

@@ -1434,9 +1434,10 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         best = first_bad(leaves, states)
         return None if best is None else layout.to_int(states, best)
 
-    def check_new(states: list[np.ndarray], level: int) -> bool:
+    def check_new(states: list[np.ndarray], level: int, local: bool = False) -> bool:
+        """Check a new level; ``local``: here, even when both processes checked theirs."""
         nonlocal stop
-        if checked is None:
+        if checked is None or local:
             good = all_good is not None and all_good(states)
             ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
                              keep_going, (lambda *_: None) if good else first_violation,
@@ -1544,16 +1545,17 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                               "queue": size - a - cut - 1 + n_new, "depth": depth,
                               "seconds": now - t0, "memory": _rss()})
             n_visited += n_new
+            if not stop and not reason:
+                reason = limit_reached(limits.time_and_memory(), t0, n_visited)
+                if (not reason and pair is not None and limits.memory is not None
+                        and pair.memory() > limits.memory):
+                    reason = memory_reason(limits)
             if stop or reason:
                 partial = n_new > 0  # states of the next level were found
-                break
-            reason = limit_reached(limits.time_and_memory(), t0,
-                                   n_visited)
-            if (not reason and pair is not None and limits.memory is not None
-                    and pair.memory() > limits.memory):
-                reason = memory_reason(limits)
-            if reason:
-                partial = n_new > 0
+                if reason and not stop and n_new:  # a limit: what was found is still checked
+                    nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
+                    levels.append(layout.store(nxt))
+                    check_new(nxt, depth + 1, local=True)
                 break
             depth += 1
             nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]

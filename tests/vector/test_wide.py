@@ -12,7 +12,7 @@ import pytest
 import mscheck
 from mscheck.engine.compile import CompiledModel
 from mscheck.engine.packed import PackedModel, packed_search
-from mscheck.engine.search import Limits
+from mscheck.engine.search import Limits, search
 from mscheck.engine.vector import (CHECK_EVERY, _first_occurrence, _Fold, _Layout,
                                    _rotations, _Scratch, _Visited, packed_or_vector_search,
                                    vector_search)
@@ -236,3 +236,26 @@ def test_keys_searched_instead_of_indexed(monkeypatch, dense_bits, dense_bytes, 
     for keep_going in (False, True):
         packed, vector = both(make, keep_going=keep_going)
         assert vector == packed
+
+
+@pytest.mark.parametrize("chunk", [CHECK_EVERY, 1 << 17])
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_limit_still_checks_the_states_found(chunk, keep_going):
+    # the state limit stops the expansion of level 3 (54,740 states); the first state of
+    # level 3 expanded, Bits 1-3 on, already led to Bits 1-4 on, in level 4: the states
+    # found are checked, so the run reports the broken invariant, not only the limit
+    make = cube70("invariant Four: not (Bit[1].on and Bit[2].on and Bit[3].on and "
+                  "Bit[4].on)\n")
+    limits = Limits(max_states=60000)
+    packed = summary(packed_search(make(), limits=limits, keep_going=keep_going))
+    vector = summary(vector_search(make(), limits=limits, chunk=chunk, keep_going=keep_going))
+    assert vector == packed
+    assert (vector["verdict"], vector["reason"], vector["depth"]) == (
+        "violation", "state limit of 60000 reached", 4)
+    [trace] = vector["traces"]
+    assert [step.actor if step else None for step, _ in trace] == [
+        None, "Bit[1]", "Bit[2]", "Bit[3]", "Bit[4]"]
+    # the scalar engine, which checks each state as it finds it, reports the same
+    scalar = search(make().model, limits=limits, keep_going=keep_going)
+    assert [(s.step, s.state) for s in scalar.traces[0]] == trace
+    assert scalar.verdict == "violation"
