@@ -35,7 +35,7 @@ from math import prod
 from typing import Callable
 
 from mscheck.engine.model import StepError, Violation
-from mscheck.engine.search import (Limits, SearchResult, TraceStep, _peak, _rss,
+from mscheck.engine.search import (CHECK_EVERY, Limits, SearchResult, TraceStep, _peak, _rss,
                                    limit_reached, unreachable)
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
@@ -1113,7 +1113,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                     if not keep_going:
                         stop = True
                         break
-                if n_done & 0x3FFF == 0x3FFF:
+                if n_done % CHECK_EVERY == CHECK_EVERY - 1:
                     now = time.monotonic()
                     reason = limit_reached(limits, t0, len(visited))
                     if reason:

@@ -83,6 +83,11 @@ class SearchResult:
     packed_levels: int = 0  # levels the vector engine left to the packed loop
 
 
+#: breadth-first, every engine checks its limits after every this many states of a level
+#: (and between levels)
+CHECK_EVERY = 1 << 14
+
+
 def limit_reached(limits: Limits, t0: float, states: int) -> str | None:
     """Why a run must stop now (time, memory or state limit), or None."""
     why = _time_or_memory(limits, t0, time.monotonic())
@@ -271,6 +276,7 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     max_depth_seen = 0
     last_report = t0
     frontier_pos = 0  # BFS: next state to expand; DFS uses a stack
+    level_depth = level_start = 0  # BFS: the level being expanded and its first state
     stack: list[int] = []
 
     def add(state, par: int, step: Step | None, depth: int, k: int = 0) -> int | None:
@@ -356,6 +362,11 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
             if pending is not None and d >= pending:
                 stop = True  # the level before the broken invariants is expanded
                 break
+            if strategy == "bfs" and d != level_depth:  # a level is expanded
+                level_depth, level_start = d, i
+                if limits.max_states is not None and count() >= limits.max_states:
+                    reason = f"state limit of {limits.max_states} reached"
+                    break
             s = waiting.pop(i) if fingerprints else states[i]
             if limits.max_depth is not None and d >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
@@ -372,19 +383,17 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     pending = None
                     break
                 continue
-            if not succ:
-                if check_deadlock and not model.is_valid_end(s):
-                    if pending is not None:
-                        del violations[pending_from:]
-                    violations.append(Violation("deadlock", "deadlock_free",
-                                                "no step is enabled (deadlock)", i))
-                    if not keep_going:
-                        stop = True
-                        pending = None
-                        break
-                continue
+            if not succ and check_deadlock and not model.is_valid_end(s):
+                if pending is not None:
+                    del violations[pending_from:]
+                violations.append(Violation("deadlock", "deadlock_free",
+                                            "no step is enabled (deadlock)", i))
+                if not keep_going:
+                    stop = True
+                    pending = None
+                    break
             edges = None
-            if graph is not None:
+            if graph is not None and succ:
                 edges = graph_succ[i] = []
             for k, (step, t) in enumerate(succ):
                 transitions += 1
@@ -418,11 +427,16 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
                     progress({"states": n, "transitions": transitions, "queue": queue,
                               "depth": max_depth_seen, "seconds": now - t0,
                               "memory": _rss()})
-            if limits.max_states is not None and count() >= limits.max_states:
-                waiting = (count() - frontier_pos) if strategy == "bfs" else len(stack)
-                if waiting:
-                    reason = f"state limit of {limits.max_states} reached"
-                    break
+            if strategy == "bfs":
+                # every CHECK_EVERY states of a level, and between levels (above), as the
+                # packed and vector engines check: the same stop, the same counts
+                if (i - level_start) % CHECK_EVERY == CHECK_EVERY - 1:
+                    reason = limit_reached(limits, t0, n)
+                    if reason:
+                        break
+            elif limits.max_states is not None and n >= limits.max_states and stack:
+                reason = f"state limit of {limits.max_states} reached"
+                break
     except KeyboardInterrupt:
         reason = "interrupted"
 

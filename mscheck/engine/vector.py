@@ -64,8 +64,8 @@ from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, In
                                    PackedModel, _Compound, _fails, _step_error, _trace,
                                    check_level, packed_search, packed_start,
                                    report_unreachable)
-from mscheck.engine.search import (Limits, SearchResult, _peak, _rss, limit_reached,
-                                   memory_reason)
+from mscheck.engine.search import (CHECK_EVERY, Limits, SearchResult, _peak, _rss,
+                                   limit_reached, memory_reason)
 
 __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK",
            "MIN_FRONTIER"]
@@ -73,7 +73,6 @@ __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK
 CHUNK = 1 << 14  # states of a level expanded at once (a multiple of 16384)...
 BIG_SEARCH = 1 << 20  # ...twice as many from this many visited states (their temporaries are
 # small next to the visited set by then, and larger batches are faster)
-CHECK_EVERY = 1 << 14  # packed_search checks its limits every 16384 states of a level
 MIN_FRONTIER = 0  # see packed_or_vector_search
 PARALLEL_LEVEL = 1 << 16  # with two workers: the level size from which both processes work
 _U64 = np.uint64

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 import mscheck
 from mscheck.engine.check import check_spec
 from mscheck.engine.compile import CompiledModel
+from mscheck.engine.packed import PackedModel, packed_search
 from mscheck.engine.search import Limits, search
 
 from .gen import specs
@@ -59,8 +60,12 @@ def test_limits_stop_a_fingerprint_search_as_inconclusive():
     model = CompiledModel(mscheck.load(str(SPECS / "classic/two_phase.ms")))
     r = search(model, fingerprints=True, limits=Limits(max_states=100))
     exact = search(model, limits=Limits(max_states=100))
-    # the limit is checked after each expanded state, as in the exact search
-    assert (r.verdict, r.states) == (exact.verdict, exact.states) == ("inconclusive", 101)
+    packed = packed_search(PackedModel(model), limits=Limits(max_states=100))
+    # the limit is checked between levels (and every CHECK_EVERY states of a level), as in
+    # the exact search and the packed engine: 117 states once level 4 is found
+    assert ((r.verdict, r.states, r.transitions) == (exact.verdict, exact.states,
+                                                     exact.transitions)
+            == (packed.verdict, packed.states, packed.transitions) == ("inconclusive", 117, 334))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
