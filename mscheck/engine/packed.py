@@ -931,17 +931,18 @@ class PackedModel:
         return (s & mask) in good if test is None else test(s)
 
 
-def check_level(invariants, reach: dict, states, level: int, spans: dict,
-                violations: list, found: list, keep_going: bool, first_violation,
-                has_witness) -> bool:
+def check_level(pm: PackedModel, invariants, reach: dict, states, level: int,
+                spans: dict, violations: list, found: list, keep_going: bool,
+                first_violation, has_witness) -> bool:
     """Check the invariants on one new level (recording the first violating state of each)
     and strike off the reachable properties it witnesses; False when the search must stop.
     Shared by the packed and vector engines, which pass their own leaf tests."""
     for name, leaves in invariants:
         bad = first_violation(leaves, states)
         if bad is not None:
-            violations.append(Violation("invariant", name, f"invariant {name} is violated",
-                                        None, span=spans.get(name)))
+            violations.append(Violation("invariant", name, f"invariant {name} is violated"
+                                        f"{_why_broken(pm, name, bad)}", None,
+                                        span=spans.get(name)))
             found.append((level, bad))
             if not keep_going:
                 return False
@@ -949,6 +950,18 @@ def check_level(invariants, reach: dict, states, level: int, spans: dict,
         if has_witness(reach[name], states):
             del reach[name]
     return True
+
+
+def _why_broken(pm: PackedModel, name: str, s: int) -> str:
+    """Why invariant ``name`` does not hold in state ``s`` when evaluating it there fails, as
+    the scalar engine says it; else nothing (it is false there)."""
+    for p in pm.model.properties():
+        if p.name == name:
+            try:
+                p.check(pm.decode(s))
+            except StepError as err:
+                return f" (evaluating it failed: {err.message})"
+    return ""
 
 
 def report_unreachable(reach: dict, spans: dict, violations: list, found: list) -> None:
@@ -1060,7 +1073,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     def check_new(states, level) -> bool:
         nonlocal stop
-        ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
+        ok = check_level(pm, invariants, reach, states, level, inv_spans, violations, found,
                          keep_going, first_violation,
                          lambda disjuncts, sts: first_witness(disjuncts, sts) is not None)
         stop = stop or not ok

@@ -1438,14 +1438,14 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         nonlocal stop
         if checked is None or local:
             good = all_good is not None and all_good(states)
-            ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
-                             keep_going, (lambda *_: None) if good else first_violation,
-                             witnessed)
+            ok = check_level(pm, invariants, reach, states, level, inv_spans, violations,
+                             found, keep_going,
+                             (lambda *_: None) if good else first_violation, witnessed)
         else:  # the two processes checked their new states
             bad = {id(leaves): at for (_, leaves), at in zip(invariants, checked[0])}
             seen = {id(d): w for (_, d), w in zip(reach_items, checked[1])}
-            ok = check_level(invariants, reach, states, level, inv_spans, violations, found,
-                             keep_going,
+            ok = check_level(pm, invariants, reach, states, level, inv_spans, violations,
+                             found, keep_going,
                              lambda leaves, st: (None if bad[id(leaves)] is None
                                                  else layout.to_int(st, bad[id(leaves)])),
                              lambda disjuncts, st: seen[id(disjuncts)])

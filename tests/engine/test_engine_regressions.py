@@ -574,3 +574,25 @@ def test_every_engine_stops_level_by_level(engine):
     [v] = doc["violations"]
     assert (v["property"], len(v["trace"])) == ("Small", 3)
     assert v["trace"][-1]["state"] == {"S.x": "3", "S.y": "1"}
+
+
+# An invariant whose evaluation fails (head of an empty sequence) does not hold there; the
+# scalar engine said why, the packed and vector engines did not.
+HEAD_OF_EMPTY = """
+system H
+service S {
+  var x: 0..2 = 0
+  var q: seq of 0..1 max 2 = []
+  action a when x < 2 { x := x + 1 }
+}
+invariant H: S.x < 1 or head(S.q) == 0
+"""
+
+
+@pytest.mark.parametrize("engine", ["scalar", "packed", "vector"])
+def test_every_engine_says_why_an_invariant_could_not_be_evaluated(engine):
+    doc = check_spec(_load(HEAD_OF_EMPTY), engine=engine)
+    [v] = doc["violations"]
+    assert v["message"] == ("invariant H is violated (evaluating it failed: head of an empty "
+                            "sequence)")
+    assert (doc["states"], len(v["trace"])) == (2, 2)
