@@ -16,7 +16,8 @@ For every generated spec (see ``gen.py``) and every engine that accepts it, with
 
 Without ``keep_going``, each engine reports one violation: one the reference found, at the
 shortest depth of all (the search stops level by level); the scalar and packed engines stop
-at the same violation, with the same states, transitions, depth and trace.
+at the same violation, with the same states, transitions, depth and trace. With it, they
+report the same violations in the same order (level by level) with the same traces.
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ def check_agreement(text: str) -> None:
     _note(f"reference: {ref}")
     expected = ref.first_depth
     reported = {}
-    firsts = {}
+    fulls, firsts = {}, {}
     for name, run in _engines(spec):
-        r = run(True)
+        r = fulls[name] = run(True)
         got = _found(r, ref)
         reported[name] = _reported(r)
         assert (name, r.states, r.transitions) == (name, ref.states, ref.transitions)
@@ -117,6 +118,8 @@ def check_agreement(text: str) -> None:
         first = firsts[name] = run(False)
         if len(reported) == 2:  # every violation reported, with its depth, on both engines
             assert reported["scalar"] == reported["packed"]
+            # and everything else: the violations in one order, the traces, the counts
+            assert summary(fulls["scalar"]) == summary(fulls["packed"])
             assert summary(firsts["scalar"]) == summary(firsts["packed"])
         if not expected:
             assert first.verdict == "ok"
