@@ -32,3 +32,20 @@ def mscheck_cli():
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def fresh_check(path: str, fields: list[str], module: str, **options) -> list[str]:
+    """``check_spec`` of the spec at ``path`` (with keyword ``options``) in a fresh
+    interpreter: the document's ``fields``, then whether ``module`` was imported, as text."""
+    code = ("import sys, mscheck\n"
+            "from mscheck.engine.check import check_spec\n"
+            f"d = check_spec(mscheck.load({path!r}), **{options!r})\n"
+            f"print(*[d[f] for f in {fields!r}], {module!r} in sys.modules)\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+@pytest.fixture
+def check_in_fresh_interpreter():
+    """:func:`fresh_check`: what a run imports, seen from a clean interpreter."""
+    return fresh_check

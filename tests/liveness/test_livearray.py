@@ -212,17 +212,9 @@ def test_positions_of_a_mask_a_slice_at_a_time(monkeypatch):
     assert livearray._positions(np.zeros(20, dtype=bool), np.int32).tolist() == []
 
 
-def test_a_small_graph_gets_its_sccs_without_scipy():
+def test_a_small_graph_gets_its_sccs_without_scipy(check_in_fresh_interpreter):
     # 660 states: Tarjan's algorithm in Python takes less than loading SciPy (about 0.2 s)
-    import subprocess
-    import sys
-
-    path = str(SPECS / "seed" / "circuit_breaker_faults.ms")
-    code = ("import sys, mscheck\n"
-            "from mscheck.engine.check import check_spec\n"
-            f"d = check_spec(mscheck.load({path!r}), properties=['Recloses'])\n"
-            "print(d['engine'], d['verdict'], d['states'],"
-            " 'scipy.sparse.csgraph' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = check_in_fresh_interpreter(str(SPECS / "seed" / "circuit_breaker_faults.ms"),
+                                     ["engine", "verdict", "states"], "scipy.sparse.csgraph",
+                                     properties=["Recloses"])
     assert out == ["vector", "ok", "660", "False"]

@@ -5,7 +5,6 @@ hand-over falls, and a search whose levels all stay small never touches numpy.""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -62,16 +61,12 @@ def test_a_narrow_search_stays_in_the_packed_loop():
     assert r.packed_levels == 4001
 
 
-def test_check_of_a_small_spec_does_not_import_numpy():
+def test_check_of_a_small_spec_does_not_import_numpy(check_in_fresh_interpreter):
     # every level of the two-phase commit is narrow: the packed loop does the whole search,
     # and numpy (some 50 ms to import) is never loaded
-    code = ("import sys, mscheck\n"
-            "from mscheck.engine.check import check_spec\n"
-            f"d = check_spec(mscheck.load({os.path.join(ROOT, 'specs', 'classic', 'tcommit.ms')!r}))\n"
-            "print(d['verdict'], d['states'], d['transitions'], d['packed_levels'],"
-            " 'numpy' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = check_in_fresh_interpreter(os.path.join(ROOT, "specs", "classic", "tcommit.ms"),
+                                     ["verdict", "states", "transitions", "packed_levels"],
+                                     "numpy")
     assert out == ["ok", "34", "94", "7", "False"]
 
 
