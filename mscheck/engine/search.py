@@ -440,15 +440,14 @@ def search(model, *, strategy: str = "bfs", limits: Limits = Limits(),
     except KeyboardInterrupt:
         reason = "interrupted"
 
+    rank = {p.name: n for n, p in enumerate(invariants)}  # the declaration order
     if pending is not None:  # one violation: the first broken invariant in declaration order
         stop = True
-        order = {p.name: n for n, p in enumerate(invariants)}
-        first = min(violations[pending_from:], key=lambda v: order[v.property])
+        first = min(violations[pending_from:], key=lambda v: rank[v.property])
         violations[pending_from:] = [first]
     if strategy == "bfs" and keep_going:
         # in the packed and vector engines' order: level by level, the invariants broken in
         # the level (as declared), then the deadlocks and failing steps of its states (in order)
-        rank = {p.name: n for n, p in enumerate(invariants)}
         violations.sort(key=lambda v: (depth_of[v.trace_index], v.kind != "invariant",
                                        rank[v.property] if v.kind == "invariant"
                                        else v.trace_index))
