@@ -295,9 +295,10 @@ def _progress_printer():
 def cmd_check(args) -> int:
     from mscheck.engine.check import UsageError, check_spec
     from mscheck.engine.compile import Unsupported
-    from mscheck.engine.search import Limits
+    from mscheck.engine.search import Limits, tune_allocator
     from mscheck.report.check import render_check
 
+    tune_allocator()  # this process runs one search
     spec, source = _load_reporting(args)
     if spec is None:
         return EXIT_ERROR
