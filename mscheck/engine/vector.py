@@ -1227,7 +1227,8 @@ class _ArrayInverse(Inverse):
 
     def predecessors(self, cur: int) -> list[int]:
         s = self.deltas ^ _U64(cur)
-        return [int(x) for x in np.unique(s[(s & self.masks) == self.keys])]
+        # (few states: a set, not ``np.unique``, which imports ``numpy.ma`` on first use)
+        return sorted(set(s[(s & self.masks) == self.keys].tolist()))
 
 
 class _Levels:
@@ -1249,7 +1250,7 @@ class _Levels:
         out = {}
         if len(level) == 1:  # one word: one pass over the level for all the states
             x = level[0]
-            at = np.flatnonzero(np.isin(x, np.array(states, dtype=_U64)))
+            at = np.flatnonzero(_member(np.sort(np.array(states, dtype=_U64)), x))
             for i in at[::-1]:  # the first occurrence wins
                 out[int(x[i])] = int(i)
             return out
