@@ -24,7 +24,6 @@ The nearest file in the working directory or a parent wins; command-line flags o
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +51,12 @@ class Config:
         return cur
 
 
+def _toml(data: bytes) -> dict:
+    import tomllib
+
+    return tomllib.loads(data.decode("utf-8"))
+
+
 def find_config(start: str | None = None) -> tuple[str, bool] | None:
     """The nearest ``mscheck.toml`` or ``pyproject.toml`` with ``[tool.mscheck]``; the bool
     says whether it is a pyproject file."""
@@ -64,9 +69,11 @@ def find_config(start: str | None = None) -> tuple[str, bool] | None:
         if os.path.isfile(py):
             try:
                 with open(py, "rb") as fh:
-                    if "mscheck" in tomllib.load(fh).get("tool", {}):
-                        return py, True
-            except (OSError, tomllib.TOMLDecodeError):
+                    data = fh.read()
+                # (no TOML parser loaded for a file that never names mscheck)
+                if b"mscheck" in data and "mscheck" in _toml(data).get("tool", {}):
+                    return py, True
+            except (OSError, ValueError):  # TOMLDecodeError is a ValueError
                 pass
         parent = os.path.dirname(cur)
         if parent == cur:
@@ -82,8 +89,8 @@ def load_config(start: str | None = None) -> Config:
     path, is_pyproject = found
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = _toml(fh.read())
+    except (OSError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         raise SpecError([Diagnostic("MS220", f"cannot read the configuration: {exc}",
                                     Span(path, 1, 1))]) from None
     values = data.get("tool", {}).get("mscheck", {}) if is_pyproject else data

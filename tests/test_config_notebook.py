@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import mscheck
-from mscheck.config import load_config
+from mscheck.config import find_config, load_config
 from mscheck.diagnostics import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,20 @@ def test_unknown_key_is_a_usage_error(tmp_path):
     proc = _run(["check", str(ROOT / "specs/classic/two_phase.ms")], tmp_path)
     assert proc.returncode == 2
     assert "error[MS220]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_configuration_that_is_not_utf8_is_a_usage_error(tmp_path):
+    (tmp_path / "mscheck.toml").write_bytes(b"[limits]\nmax-states = 5\n# caf\xe9\n")
+    with pytest.raises(SpecError) as info:
+        load_config(str(tmp_path))
+    (d,) = info.value.diagnostics
+    assert d.code == "MS220"
+    assert d.message.startswith("cannot read the configuration: 'utf-8' codec can't decode")
+    # a pyproject.toml that is not UTF-8 is not taken for a configuration
+    (tmp_path / "mscheck.toml").unlink()
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.mscheck]\nfail-on = ["low"]\n# caf\xe9\n')
+    found = find_config(str(tmp_path))
+    assert found is None or found[0] != str(tmp_path / "pyproject.toml")
 
 
 def test_notebook_results_display_themselves():
