@@ -1080,6 +1080,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         return ok
 
     partial = False  # stopped in a level, after finding states of the next
+    expanding = False  # a level is being expanded (``nxt``: the next level found so far)
     try:
         check_new(init, 0)
         while frontier and not stop:
@@ -1093,6 +1094,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             nxt: list[int] = []
             add, push = visited.add, nxt.append
             gets = [(t.mask, t.entries.get, t.fill) for t in tables]
+            expanding = True
             for n_done, s in enumerate(frontier):
                 moved = False
                 found_ds = []
@@ -1136,6 +1138,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                         progress({"states": len(visited), "transitions": transitions,
                                   "queue": len(frontier) - n_done + len(nxt), "depth": depth,
                                   "seconds": now - t0, "memory": _rss()})
+            expanding = False
             if not stop and not reason:
                 reason = limit_reached(limits.time_and_memory(), t0, len(visited))
             if stop or reason:
@@ -1154,6 +1157,15 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
+        if expanding and not stop and nxt:
+            # stopped while building a level: the states found of it are checked, as on a
+            # limit; a second Ctrl-C leaves them unchecked
+            partial = True
+            levels.append(_pack_level(nxt, pm.bits))
+            try:
+                check_new(nxt, depth + 1)
+            except KeyboardInterrupt:
+                pass
 
     complete = reason is None and not stop
     if complete:

@@ -1482,6 +1482,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         return cut, [x[:len(pos_sorted)] for x in words], moves, event_idx, why, failed
 
     partial = False  # stopped in a level, after finding states of the next
+    expanding = False  # a level is being expanded (``parts``: the next level found so far)
     pair = None  # the two-process search, once started
     checked = None  # with it: the checks of the next level, made by both processes
     reach_items = list(reach.items())  # all reachable properties, as the processes see them
@@ -1510,6 +1511,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                               reach=reach_items), levels)
                     visited = None  # each process now keeps the states it owns
             step = size if pair is not None else chunk if n_visited < BIG_SEARCH else 2 * chunk
+            expanding = True
             for a in range(0, size, step):
                 if pair is None:
                     states = layout.load(frontier, a, a + step)
@@ -1544,6 +1546,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                     progress({"states": n_visited + n_new, "transitions": transitions,
                               "queue": size - a - cut - 1 + n_new, "depth": depth,
                               "seconds": now - t0, "memory": _rss()})
+            expanding = False
             n_visited += n_new
             if not stop and not reason:
                 reason = limit_reached(limits.time_and_memory(), t0, n_visited)
@@ -1569,6 +1572,18 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
+        if expanding and not stop and any(len(p[0]) for p in parts):
+            # stopped while building a level: the states found of it are checked, as on a
+            # limit (and as the scalar engine checks every state it finds); a second Ctrl-C
+            # leaves them unchecked
+            nxt = [np.concatenate(p) for p in zip(*parts)]
+            n_visited += len(nxt[0])
+            partial = True
+            levels.append(layout.store(nxt))
+            try:
+                check_new(nxt, depth + 1, local=True)
+            except KeyboardInterrupt:
+                pass
     except (EOFError, OSError, RuntimeError) as exc:
         if pair is None:
             raise

@@ -5,6 +5,7 @@ reference explorer of ``reference.py``)."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -589,3 +590,67 @@ def test_every_engine_says_why_an_invariant_could_not_be_evaluated(engine):
     assert v["message"] == ("invariant H is violated (evaluating it failed: head of an empty "
                             "sequence)")
     assert (doc["states"], len(v["trace"])) == (2, 2)
+
+
+# ---------------------------------------------------------------- Ctrl-C inside a level
+
+# 2**18 states; level k holds the states with k bits set (C(18, k): 18,564 at 6), and every
+# state of level 7 breaks the invariant. Ctrl-C while level 6 is expanded, after its first
+# 16,384 states: the states of level 7 found from them were left unchecked (the run was
+# inconclusive, with no violation), where the scalar engine, which checks each state as it
+# finds it, reports one.
+SEVEN = """
+const BITS = 18
+var n: 0..BITS = 0
+service Bit[i in 1..BITS] {
+  var on: bool
+  action flip when not on { on := true; n := n + 1 }
+}
+invariant Few: n < 7
+"""
+
+
+def _interrupted(result) -> tuple:
+    return (result.verdict, result.reason, result.states, result.depth,
+            [(v.kind, v.property) for v in result.violations],
+            [len(t) for t in result.traces])
+
+
+def test_ctrl_c_inside_a_level_checks_the_states_found(monkeypatch):
+    from mscheck.engine import packed as packed_mod
+    from mscheck.engine import vector as vector_mod
+    from mscheck.engine.vector import vector_search
+
+    def pm():
+        return PackedModel(CompiledModel(_load(SEVEN)))
+
+    real_limit = packed_mod.limit_reached
+
+    def limit_then_stop(limits, t0, states):
+        if limits is searched_limits:  # the check after 16,384 states of a level
+            raise KeyboardInterrupt
+        return real_limit(limits, t0, states)
+
+    searched_limits = Limits()
+    monkeypatch.setattr(packed_mod, "limit_reached", limit_then_stop)
+    packed = packed_search(pm(), limits=searched_limits)
+    monkeypatch.undo()
+
+    calls = []
+    real_successors = vector_mod.successors
+
+    def successors_then_stop(vtables, states, W):
+        calls.append(len(states[0]))
+        if len(calls) == 8:  # levels 0-5 in a batch each, level 6 in two: its second batch
+            raise KeyboardInterrupt
+        return real_successors(vtables, states, W)
+
+    monkeypatch.setattr(vector_mod, "successors", successors_then_stop)
+    vector = vector_search(pm(), small=0)
+    assert calls[6:] == [16384, 18564 - 16384]
+    # levels 0-6 (31,180 states) and the 29,646 states of level 7 found from the first
+    # 16,384 of level 6; a trace of 7 steps (8 states). Before, the packed engine counted
+    # them but left them unchecked, and the vector engine did not count them.
+    assert sum(math.comb(18, k) for k in range(7)) == 31180
+    assert _interrupted(packed) == _interrupted(vector) == (
+        "violation", "interrupted", 31180 + 29646, 7, [("invariant", "Few")], [8])

@@ -321,3 +321,30 @@ def test_the_command_line_hashes_without_openssl():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split("\n")
     assert out[:3] == ["f785c3ce1d58 False", "False", "b60090e30522"]
+
+
+def test_ctrl_c_ends_a_check_as_inconclusive(repo_root):
+    """A real SIGINT to a running ``mscheck check`` (philosophers, N = 14: some 18 million
+    states, seconds of search): exit 3, the figures found so far, no traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mscheck", "check", "specs/classic/philosophers.ms", "--const",
+         "N=14", "--no-deadlock", "--format", "json"], cwd=repo_root, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    doc = json.loads(out)
+    assert proc.returncode == 3, err
+    assert (doc["verdict"], doc["reason"], doc["complete"]) == (
+        "inconclusive", "interrupted", False)
+    assert 0 < doc["states"] < 18_000_000
+    assert "Traceback" not in err
