@@ -891,21 +891,11 @@ class PackedModel:
         bound = _bound_names(e)
         none = [POISON] * len(self.model.slot_names)
         out: dict = {}
-        stack = [e]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, (tuple, list)):
-                stack.extend(x)
-                continue
-            names = node_fields(x)
-            if names is None:
-                continue
+        for x in walk(e, lambda x: id(x) not in out):  # not below a test it takes
             if isinstance(x, N.Binary) and not (_locals(x.left) & bound):
                 got = self._constant_member(x, env, none)
                 if got is not None and self._set_bits(got[0]):
                     out[id(x)] = got
-                    continue
-            stack.extend(getattr(x, name) for name in names)
         return out
 
     def _constant_member(self, x: N.Expr, env: dict, none: list) -> tuple | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from mscheck.ir import nodes as N
 
@@ -25,8 +25,10 @@ def node_fields(x) -> tuple[str, ...] | None:
         return names
 
 
-def walk(node) -> Iterator[object]:
-    """Every IR node reachable from ``node`` (expressions, statements, patterns, targets)."""
+def walk(node, into: Callable[[object], bool] | None = None) -> Iterator[object]:
+    """Every IR node reachable from ``node`` (expressions, statements, patterns, targets).
+    With ``into``, the walk goes below a node only when ``into(node)`` holds, asked once the
+    loop that takes the node has moved on to the next."""
     stack = [node]
     while stack:
         x = stack.pop()
@@ -37,7 +39,8 @@ def walk(node) -> Iterator[object]:
         if names is None:
             continue
         yield x
-        stack.extend(getattr(x, name) for name in names)
+        if into is None or into(x):
+            stack.extend(getattr(x, name) for name in names)
 
 
 def var_refs(node) -> Iterator[N.VarRef]:
