@@ -70,11 +70,15 @@ def find_config(start: str | None = None) -> tuple[str, bool] | None:
             try:
                 with open(py, "rb") as fh:
                     data = fh.read()
-                # (no TOML parser loaded for a file that never names mscheck)
-                if b"mscheck" in data and "mscheck" in _toml(data).get("tool", {}):
+            except OSError:
+                data = b""
+            # (no TOML parser loaded for a file that never names mscheck)
+            if b"mscheck" in data:
+                try:
+                    if "mscheck" in _toml(data).get("tool", {}):
+                        return py, True
+                except ValueError:  # not UTF-8 or not TOML: load_config says why (MS220)
                     return py, True
-            except (OSError, ValueError):  # TOMLDecodeError is a ValueError
-                pass
         parent = os.path.dirname(cur)
         if parent == cur:
             return None

@@ -66,11 +66,20 @@ def test_a_configuration_that_is_not_utf8_is_a_usage_error(tmp_path):
     (d,) = info.value.diagnostics
     assert d.code == "MS220"
     assert d.message.startswith("cannot read the configuration: 'utf-8' codec can't decode")
-    # a pyproject.toml that is not UTF-8 is not taken for a configuration
+    # so is a pyproject.toml that names mscheck and is not UTF-8 or not TOML; one that
+    # never names it is not read as TOML
     (tmp_path / "mscheck.toml").unlink()
-    (tmp_path / "pyproject.toml").write_bytes(b'[tool.mscheck]\nfail-on = ["low"]\n# caf\xe9\n')
+    pyproject = tmp_path / "pyproject.toml"
+    for text, why in ((b'[tool.mscheck]\nfail-on = ["low"]\n# caf\xe9\n', "'utf-8' codec"),
+                      (b'[tool.mscheck]\nfail-on = ["low"\n', "Unclosed array")):
+        pyproject.write_bytes(text)
+        with pytest.raises(SpecError) as info:
+            load_config(str(tmp_path))
+        (d,) = info.value.diagnostics
+        assert d.code == "MS220" and why in d.message, d.message
+    pyproject.write_bytes(b'[project]\nname = "shop"\n# caf\xe9 [[[\n')
     found = find_config(str(tmp_path))
-    assert found is None or found[0] != str(tmp_path / "pyproject.toml")
+    assert found is None or found[0] != str(pyproject)
 
 
 def test_notebook_results_display_themselves():

@@ -1148,15 +1148,16 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     except KeyboardInterrupt:
         reason = "interrupted"
         if expanding and not stop and nxt:
-            # stopped while building a level: the states found of it are checked, as on a
-            # limit; a second Ctrl-C leaves them unchecked
+            # stopped while building a level: the states found of it (counted already) are
+            # checked, as on a limit; a second Ctrl-C meanwhile leaves them not all checked
             partial = True
-            levels.append(_pack_level(nxt, pm.bits))
             try:
+                levels.append(_pack_level(nxt, pm.bits))
                 check_new(nxt, depth + 1)
             except KeyboardInterrupt:
                 pass
 
+    del violations[len(found):]  # one recorded without its state as Ctrl-C came
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)

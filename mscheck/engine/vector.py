@@ -1575,12 +1575,12 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         if expanding and not stop and any(len(p[0]) for p in parts):
             # stopped while building a level: the states found of it are checked, as on a
             # limit (and as the scalar engine checks every state it finds); a second Ctrl-C
-            # leaves them unchecked
-            nxt = [np.concatenate(p) for p in zip(*parts)]
-            n_visited += len(nxt[0])
-            partial = True
-            levels.append(layout.store(nxt))
+            # meanwhile leaves them uncounted, or counted and not all checked
             try:
+                nxt = [np.concatenate(p) for p in zip(*parts)]
+                levels.append(layout.store(nxt))
+                n_visited += len(nxt[0])
+                partial = True
                 check_new(nxt, depth + 1, local=True)
             except KeyboardInterrupt:
                 pass
@@ -1595,6 +1595,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         if pair is not None:
             child_peak = pair.close() or child_peak
 
+    del violations[len(found):]  # one recorded without its state as Ctrl-C came
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)

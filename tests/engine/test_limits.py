@@ -324,8 +324,9 @@ def test_the_command_line_hashes_without_openssl():
 
 
 def test_ctrl_c_ends_a_check_as_inconclusive(repo_root):
-    """A real SIGINT to a running ``mscheck check`` (philosophers, N = 14: some 18 million
-    states, seconds of search): exit 3, the figures found so far, no traceback."""
+    """A real SIGINT to a running ``mscheck check`` (philosophers, N = 15: some 60
+    million states, half a minute of search here, stopped after 2.5 s): exit 3, the figures found
+    so far, no traceback."""
     import os
     import signal
     import subprocess
@@ -334,10 +335,10 @@ def test_ctrl_c_ends_a_check_as_inconclusive(repo_root):
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mscheck", "check", "specs/classic/philosophers.ms", "--const",
-         "N=14", "--no-deadlock", "--format", "json"], cwd=repo_root, stdout=subprocess.PIPE,
+         "N=15", "--no-deadlock", "--format", "json"], cwd=repo_root, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.0)
+        time.sleep(2.5)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -346,5 +347,5 @@ def test_ctrl_c_ends_a_check_as_inconclusive(repo_root):
     assert proc.returncode == 3, err
     assert (doc["verdict"], doc["reason"], doc["complete"]) == (
         "inconclusive", "interrupted", False)
-    assert 0 < doc["states"] < 18_000_000
+    assert doc["states"] > 0
     assert "Traceback" not in err

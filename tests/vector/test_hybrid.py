@@ -89,7 +89,8 @@ def test_check_hands_a_wide_search_to_the_vector_engine():
 
 def test_a_trace_does_not_import_numpy_ma(check_in_fresh_interpreter, tmp_path):
     # walking a deadlock's trace back through the levels takes sets of a few states, not
-    # ``np.unique`` or ``np.isin`` (which import ``numpy.ma``, 6 ms, on first use)
+    # ``np.unique``, which imports ``numpy.ma`` (6 ms) on first use (as ``np.isin`` does on
+    # arrays it sorts, through ``np.unique``: the levels of larger models)
     text = open(os.path.join(ROOT, "specs", "classic", "philosophers6.ms")).read()
     spec = tmp_path / "philosophers6.ms"
     spec.write_text(text.replace("const N = 5", "const N = 6"))
