@@ -80,8 +80,8 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
             initial_error = None
             result = None
             if packed is not None:
-                from mscheck.engine.packed import (SMALL_LEVEL, NotPackable, packed_search,
-                                                   packed_start)
+                from mscheck.engine.packed import (SMALL_LEVEL, NotPackable, interrupted_at,
+                                                   packed_search, packed_start)
 
                 vector = engine in ("auto", "vector")
                 used = "vector" if vector else "packed"
@@ -102,11 +102,20 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                         if isinstance(got, SearchResult):
                             result = got
                         else:
-                            from mscheck.engine.vector import vector_search
+                            states = None if got is None else len(got.visited)
+                            try:
+                                from mscheck.engine.vector import vector_search
 
-                            result = vector_search(packed, keep=kept, workers=workers,
-                                                   small=SMALL_LEVEL if engine == "auto" else 0,
-                                                   handoff=got, **options)
+                                result = vector_search(
+                                    packed, keep=kept, workers=workers,
+                                    small=SMALL_LEVEL if engine == "auto" else 0,
+                                    handoff=got, **options)
+                            except KeyboardInterrupt:
+                                if got is None:
+                                    raise
+                                # as the vector engine set out (importing numpy, making its
+                                # tables): what the packed loop found stands
+                                result = interrupted_at(packed, got, states)
                     if live and result.complete:
                         with _liveness_limits(result, limits, t0, progress, len(live)):
                             why_scalar = _packed_liveness(spec, model, packed, result, live,

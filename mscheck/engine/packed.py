@@ -993,6 +993,21 @@ def packed_start(pm: PackedModel, small: int = SMALL_LEVEL, max_visited: int = S
     return got
 
 
+def interrupted_at(pm: PackedModel, h: Handoff, states: int) -> SearchResult:
+    """The result of a search that Ctrl-C stopped as another engine took over from
+    :func:`packed_start` at ``h`` (``states`` visited then): what the packed loop found,
+    all of it checked, its violations with their traces."""
+    levels = list(h.levels) + [_pack_level(h.frontier, pm.bits)]
+    # (the other engine shares the lists: what it found past the handoff is left out)
+    pairs = [(v, f) for v, f in zip(h.violations, h.found) if f[0] <= h.depth]
+    back = Inverse(pm) if any(level > 0 for _, (level, _) in pairs) else None
+    traces = [_trace(pm, levels, level, s, back) if level >= 0 else []
+              for _, (level, s) in pairs]
+    return SearchResult("violation" if pairs else "inconclusive", states, h.transitions,
+                        h.depth, time.monotonic() - h.t0, _peak(), [v for v, _ in pairs],
+                        traces, "interrupted", "bfs", False, packed_levels=h.depth)
+
+
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
                   keep_going: bool = False, properties: list[str] | None = None,
                   progress: Callable[[dict], None] | None = None,

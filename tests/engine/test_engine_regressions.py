@@ -654,3 +654,20 @@ def test_ctrl_c_inside_a_level_checks_the_states_found(monkeypatch):
     assert sum(math.comb(18, k) for k in range(7)) == 31180
     assert _interrupted(packed) == _interrupted(vector) == (
         "violation", "interrupted", 31180 + 29646, 7, [("invariant", "Few")], [8])
+
+
+def test_ctrl_c_as_the_vector_engine_takes_over(monkeypatch):
+    # with --continue the packed loop finds the broken invariant at depth 2 (1 + 18 + 153
+    # states) and hands level 2 (153 states) to the vector engine; Ctrl-C while that engine
+    # sets out (here: making its tables) ended the run without its result
+    import mscheck.engine.vector as vector_mod
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vector_mod, "_vtables", interrupt)
+    doc = check_spec(_load(SEVEN.replace("n < 7", "n < 2")), keep_going=True)
+    assert (doc["verdict"], doc["reason"], doc["complete"], doc["states"], doc["depth"]) == (
+        "violation", "interrupted", False, 172, 2)
+    (v,) = doc["violations"]
+    assert v["property"] == "Few" and len(v["trace"]) == 3
