@@ -1077,15 +1077,18 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         return None
 
     def check_new(states, level) -> bool:
-        nonlocal stop
+        nonlocal stop, unchecked
+        unchecked = (states, level, len(found))  # until the check is done (for Ctrl-C)
         ok = check_level(pm, invariants, reach, states, level, inv_spans, violations, found,
                          keep_going, first_violation,
                          lambda disjuncts, sts: first_witness(disjuncts, sts) is not None)
         stop = stop or not ok
+        unchecked = None
         return ok
 
     partial = False  # stopped in a level, after finding states of the next
     expanding = False  # a level is being expanded (``nxt``: the next level found so far)
+    unchecked = None  # a level found, counted, and being checked
     try:
         check_new(init, 0)
         while frontier and not stop:
@@ -1162,15 +1165,20 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
-        if expanding and not stop and nxt:
-            # stopped while building a level: the states found of it (counted already) are
-            # checked, as on a limit; a second Ctrl-C meanwhile leaves them not all checked
-            partial = True
-            try:
+        # every state found (and counted) is checked, as on a limit: the states found of a
+        # level being built, or a level whose check was cut short (checked again, from the
+        # start); a second Ctrl-C meanwhile leaves them not all checked
+        try:
+            if unchecked is None and expanding and not stop and nxt:
+                partial = True
                 levels.append(_pack_level(nxt, pm.bits))
-                check_new(nxt, depth + 1)
-            except KeyboardInterrupt:
-                pass
+                unchecked = (nxt, depth + 1, len(found))
+            if unchecked is not None:
+                left, at_level, before = unchecked
+                del violations[before:], found[before:]
+                check_new(left, at_level)
+        except KeyboardInterrupt:
+            pass
 
     del violations[len(found):]  # one recorded without its state as Ctrl-C came
     complete = reason is None and not stop

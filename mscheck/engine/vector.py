@@ -1436,7 +1436,8 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     def check_new(states: list[np.ndarray], level: int, local: bool = False) -> bool:
         """Check a new level; ``local``: here, even when both processes checked theirs."""
-        nonlocal stop
+        nonlocal stop, unchecked
+        unchecked = (states, level, len(found))  # until the check is done (for Ctrl-C)
         if checked is None or local:
             good = all_good is not None and all_good(states)
             ok = check_level(pm, invariants, reach, states, level, inv_spans, violations,
@@ -1451,6 +1452,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                                                  else layout.to_int(st, bad[id(leaves)])),
                              lambda disjuncts, st: seen[id(disjuncts)])
         stop = stop or not ok
+        unchecked = None
         return ok
 
     def expand(states: list[np.ndarray], base: int, n_before: int):
@@ -1483,6 +1485,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
 
     partial = False  # stopped in a level, after finding states of the next
     expanding = False  # a level is being expanded (``parts``: the next level found so far)
+    unchecked = None  # a level found, counted, and being checked
     pair = None  # the two-process search, once started
     checked = None  # with it: the checks of the next level, made by both processes
     reach_items = list(reach.items())  # all reachable properties, as the processes see them
@@ -1572,18 +1575,23 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
-        if expanding and not stop and any(len(p[0]) for p in parts):
-            # stopped while building a level: the states found of it are checked, as on a
-            # limit (and as the scalar engine checks every state it finds); a second Ctrl-C
-            # meanwhile leaves them uncounted, or counted and not all checked
-            try:
+        # every state found is checked, as on a limit (and as the scalar engine checks each
+        # state it finds): the states found of a level being built, or a level whose check
+        # was cut short (checked again, from the start); a second Ctrl-C meanwhile leaves
+        # them uncounted, or counted and not all checked
+        try:
+            if unchecked is None and expanding and not stop and any(len(p[0]) for p in parts):
                 nxt = [np.concatenate(p) for p in zip(*parts)]
                 levels.append(layout.store(nxt))
                 n_visited += len(nxt[0])
                 partial = True
-                check_new(nxt, depth + 1, local=True)
-            except KeyboardInterrupt:
-                pass
+                unchecked = (nxt, depth + 1, len(found))
+            if unchecked is not None:
+                left, at_level, before = unchecked
+                del violations[before:], found[before:]
+                check_new(left, at_level, local=True)
+        except KeyboardInterrupt:
+            pass
     except (EOFError, OSError, RuntimeError) as exc:
         if pair is None:
             raise

@@ -671,3 +671,40 @@ def test_ctrl_c_as_the_vector_engine_takes_over(monkeypatch):
         "violation", "interrupted", False, 172, 2)
     (v,) = doc["violations"]
     assert v["property"] == "Few" and len(v["trace"]) == 3
+
+
+def test_ctrl_c_while_a_level_is_checked(monkeypatch):
+    # Ctrl-C in the check of level 7 of SEVEN (31,824 states, every one breaking the
+    # invariant), after the whole level was found and counted: the level is checked again,
+    # whole, and the violation reported; before, the check was cut short and the run ended
+    # inconclusive with all 63,004 states counted
+    from mscheck.engine import packed as packed_mod
+    from mscheck.engine import vector as vector_mod
+    from mscheck.engine.vector import vector_search
+
+    def once_at_level_7(module):
+        real = module.check_level
+        raised = []
+
+        def check_level(pm, invariants, reach, states, level, *rest):
+            if level == 7 and not raised:
+                raised.append(level)
+                raise KeyboardInterrupt
+            return real(pm, invariants, reach, states, level, *rest)
+
+        monkeypatch.setattr(module, "check_level", check_level)
+        return raised
+
+    def pm():
+        return PackedModel(CompiledModel(_load(SEVEN)))
+
+    raised = once_at_level_7(packed_mod)
+    packed = packed_search(pm())
+    assert raised == [7]
+    monkeypatch.undo()
+    raised = once_at_level_7(vector_mod)
+    vector = vector_search(pm(), small=0)
+    assert raised == [7]
+    assert sum(math.comb(18, k) for k in range(8)) == 63004
+    assert _interrupted(packed) == _interrupted(vector) == (
+        "violation", "interrupted", 63004, 7, [("invariant", "Few")], [8])
