@@ -1000,9 +1000,7 @@ def interrupted_at(pm: PackedModel, h: Handoff, states: int) -> SearchResult:
     levels = list(h.levels) + [_pack_level(h.frontier, pm.bits)]
     # (the other engine shares the lists: what it found past the handoff is left out)
     pairs = [(v, f) for v, f in zip(h.violations, h.found) if f[0] <= h.depth]
-    back = Inverse(pm) if any(level > 0 for _, (level, _) in pairs) else None
-    traces = [_trace(pm, levels, level, s, back) if level >= 0 else []
-              for _, (level, s) in pairs]
+    traces = traces_of(pm, levels, [f for _, f in pairs])
     return SearchResult("violation" if pairs else "inconclusive", states, h.transitions,
                         h.depth, time.monotonic() - h.t0, _peak(), [v for v, _ in pairs],
                         traces, "interrupted", "bfs", False, packed_levels=h.depth)
@@ -1184,8 +1182,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
-    back = Inverse(pm) if any(level > 0 for level, _ in found) else None
-    traces = [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
+    traces = traces_of(pm, levels, found)
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if frontier else max(depth - 1, 0)
     return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
@@ -1231,6 +1228,14 @@ class Inverse:
                 if s & mask == k:
                     cands[s] = None
         return list(cands)
+
+
+def traces_of(pm: PackedModel, levels, found: list, inverse=None) -> list:
+    """The trace of each ``(level, state)`` of ``found`` (none for level -1: a reachable
+    property never witnessed), walked back through ``levels`` with one ``inverse(pm)``
+    (:class:`Inverse` by default), made only when some trace has a step."""
+    back = (inverse or Inverse)(pm) if any(level > 0 for level, _ in found) else None
+    return [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
 
 
 def _trace(pm: PackedModel, levels, level: int, target: int,

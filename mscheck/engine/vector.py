@@ -61,9 +61,9 @@ import numpy as np
 
 from mscheck.engine.model import Violation
 from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, Inverse,
-                                   PackedModel, _Compound, _fails, _step_error, _trace,
+                                   PackedModel, _Compound, _fails, _step_error,
                                    check_level, packed_search, packed_start,
-                                   report_unreachable)
+                                   report_unreachable, traces_of)
 from mscheck.engine.search import (CHECK_EVERY, Limits, SearchResult, _peak, _rss,
                                    limit_reached, memory_reason)
 
@@ -1559,12 +1559,12 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if stop or reason:
                 partial = n_new > 0  # states of the next level were found
                 if reason and not stop and n_new:  # a limit: what was found is still checked
-                    nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
+                    nxt = _joined(parts)
                     levels.append(layout.store(nxt))
                     check_new(nxt, depth + 1, local=True)
                 break
             depth += 1
-            nxt = [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
+            nxt = _joined(parts)
             del parts
             if len(nxt[0]) and not check_new(nxt, depth):
                 levels.append(layout.store(nxt))
@@ -1581,7 +1581,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         # them uncounted, or counted and not all checked
         try:
             if unchecked is None and expanding and not stop and any(len(p[0]) for p in parts):
-                nxt = [np.concatenate(p) for p in zip(*parts)]
+                nxt = _joined(parts)
                 levels.append(layout.store(nxt))
                 n_visited += len(nxt[0])
                 partial = True
@@ -1623,15 +1623,18 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     if found:
         _sync(vtables)  # the entries _trace walks back through
     view = _Levels(levels, layout)
-    back = ((_ArrayInverse(pm) if layout.words == 1 else Inverse(pm))
-            if any(level > 0 for level, _ in found) else None)
-    traces = [_trace(pm, view, level, s, back) if level >= 0 else [] for level, s in found]
+    traces = traces_of(pm, view, found, _ArrayInverse if layout.words == 1 else Inverse)
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),
                         time.monotonic() - t0, _peak() + child_peak, violations, traces,
                         reason, "bfs", complete, workers=1 if pair is None else 2,
                         packed_levels=0 if handoff is None else handoff.depth)
+
+
+def _joined(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Batches of states (word arrays) as one (the batch itself when there is one)."""
+    return [p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts)]
 
 
 def successors(vtables, states: list[np.ndarray], W: int):
