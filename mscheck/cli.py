@@ -295,10 +295,9 @@ def _progress_printer():
 def cmd_check(args) -> int:
     from mscheck.engine.check import UsageError, check_spec
     from mscheck.engine.compile import Unsupported
-    from mscheck.engine.search import Limits, tune_allocator
+    from mscheck.engine.search import Limits
     from mscheck.report.check import render_check
 
-    tune_allocator()  # this process runs one search
     spec, source = _load_reporting(args)
     if spec is None:
         return EXIT_ERROR
@@ -313,7 +312,7 @@ def cmd_check(args) -> int:
                          properties=args.property, progress=report, engine=args.engine,
                          faults=args.faults != "none", max_faults=args.max_faults,
                          coverage=args.coverage, fingerprints=args.fingerprints,
-                         workers=args.workers)
+                         workers=args.workers, tune_memory=True)  # one search a process
     except Unsupported as exc:
         finish()
         where = f"{exc.span}: " if exc.span else ""

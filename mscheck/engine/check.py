@@ -30,9 +30,13 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                properties: list[str] | None = None,
                progress: Callable[[dict], None] | None = None, engine: str = "auto",
                faults: bool = True, max_faults: int | None = None,
-               coverage: bool = False, fingerprints: bool = False, workers: int = 1) -> dict:
+               coverage: bool = False, fingerprints: bool = False, workers: int = 1,
+               tune_memory: bool = False) -> dict:
     """Check ``spec``; returns the result document (see module docstring). With ``workers``
-    = 2 the vector engine searches large levels on two processes (not with liveness).
+    = 2 the vector engine searches large levels on two processes (not with liveness). With
+    ``tune_memory`` (a process that runs this search only, as the command line does), the
+    allocator is set for the search (:func:`tune_allocator`) unless the search ends in the
+    packed loop's first levels (a small model: the setting would only cost its import).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """
@@ -51,6 +55,12 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         deadlock = deadlock and "deadlock_free" in properties
         selected = [p for p in properties if p in names]
         live = [p for p in live if p is None or p.name in selected]
+    def tune():
+        if tune_memory:
+            from mscheck.engine import search as search_module
+
+            search_module.tune_allocator()
+
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -88,6 +98,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                 kept: dict | None = {} if live and vector else None
                 try:
                     if not vector:
+                        tune()
                         result = packed_search(packed, limits=limits, check_deadlock=deadlock,
                                                keep_going=keep_going, properties=selected,
                                                progress=progress)
@@ -104,6 +115,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                         else:
                             states = None if got is None else len(got.visited)
                             try:
+                                tune()
                                 from mscheck.engine.vector import vector_search
 
                                 result = vector_search(
@@ -134,6 +146,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                             from None
                     why_scalar, packed = str(exc), None
             if result is None:
+                tune()
                 result = search(model, strategy=strategy, limits=limits,
                                 check_deadlock=deadlock, keep_going=keep_going,
                                 properties=selected, progress=progress, graph=graph,

@@ -1000,10 +1000,10 @@ def interrupted_at(pm: PackedModel, h: Handoff, states: int) -> SearchResult:
     levels = list(h.levels) + [_pack_level(h.frontier, pm.bits)]
     # (the other engine shares the lists: what it found past the handoff is left out)
     pairs = [(v, f) for v, f in zip(h.violations, h.found) if f[0] <= h.depth]
-    traces = traces_of(pm, levels, [f for _, f in pairs])
+    traces, cut = traces_of(pm, levels, [f for _, f in pairs])
     return SearchResult("violation" if pairs else "inconclusive", states, h.transitions,
                         h.depth, time.monotonic() - h.t0, _peak(), [v for v, _ in pairs],
-                        traces, "interrupted", "bfs", False, packed_levels=h.depth)
+                        traces, cut or "interrupted", "bfs", False, packed_levels=h.depth)
 
 
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
@@ -1182,7 +1182,9 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     complete = reason is None and not stop
     if complete:
         report_unreachable(reach, inv_spans, violations, found)
-    traces = traces_of(pm, levels, found)
+    traces, cut = traces_of(pm, levels, found)
+    if cut:  # the run was stopped: what was found stands
+        reason, complete = reason or cut, False
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if frontier else max(depth - 1, 0)
     return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
@@ -1230,12 +1232,30 @@ class Inverse:
         return list(cands)
 
 
-def traces_of(pm: PackedModel, levels, found: list, inverse=None) -> list:
+def traces_of(pm: PackedModel, levels, found: list, inverse=None,
+              prepare: Callable[[], None] | None = None) -> tuple[list, str | None]:
     """The trace of each ``(level, state)`` of ``found`` (none for level -1: a reachable
     property never witnessed), walked back through ``levels`` with one ``inverse(pm)``
-    (:class:`Inverse` by default), made only when some trace has a step."""
-    back = (inverse or Inverse)(pm) if any(level > 0 for level, _ in found) else None
-    return [_trace(pm, levels, level, s, back) if level >= 0 else [] for level, s in found]
+    (:class:`Inverse` by default), made only when some trace has a step; ``prepare`` is
+    called first when some trace is to be made.
+
+    Returns the traces and, should Ctrl-C stop the walk, why some are missing (those not
+    made yet are empty): the violations found stand, their traces are not waited for."""
+    traces: list = []
+    try:
+        back = None
+        if any(level > 0 for level, _ in found):
+            if prepare is not None:
+                prepare()
+            back = (inverse or Inverse)(pm)
+        for level, s in found:
+            traces.append(_trace(pm, levels, level, s, back) if level >= 0 else [])
+    except KeyboardInterrupt:
+        made = len(traces)
+        traces += [[] for _ in found[made:]]
+        return traces, (f"interrupted while the traces were rebuilt ({made} of "
+                        f"{len(found)} made)")
+    return traces, None
 
 
 def _trace(pm: PackedModel, levels, level: int, target: int,

@@ -1612,18 +1612,22 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         if complete and targets is not None:  # every level expanded: all edges' targets
             targets.resize(n_targets, refcheck=False)
             keep.update(dst=targets, dst_level=0)
-    if pair is not None and found:
-        # the child filled the table entries of the states it expanded; a trace walks back
-        # through the entries, so this process fills those of the levels a trace crosses
-        for j in range(max(level for level, _ in found)):
-            for a in range(0, len(levels[j][0]), chunk):
-                states = layout.load(levels[j], a, a + chunk)
-                for vt in vtables:
-                    vt.lookup(vt.fold.keys(states))
-    if found:
-        _sync(vtables)  # the entries _trace walks back through
-    view = _Levels(levels, layout)
-    traces = traces_of(pm, view, found, _ArrayInverse if layout.words == 1 else Inverse)
+
+    def prepare():  # the table entries _trace walks back through
+        if pair is not None:
+            # the child filled the table entries of the states it expanded; a trace walks
+            # back through the entries, so this process fills those of the levels it crosses
+            for j in range(max(level for level, _ in found)):
+                for a in range(0, len(levels[j][0]), chunk):
+                    states = layout.load(levels[j], a, a + chunk)
+                    for vt in vtables:
+                        vt.lookup(vt.fold.keys(states))
+        _sync(vtables)
+
+    traces, cut = traces_of(pm, _Levels(levels, layout), found,
+                            _ArrayInverse if layout.words == 1 else Inverse, prepare)
+    if cut:  # the run was stopped: what was found stands
+        reason, complete = reason or cut, False
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),

@@ -108,6 +108,8 @@ def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -
     parts = [(f"{doc['system']}: ", "bold"), (verdict.upper(), _VERDICT_STYLE.get(verdict, "bold"))]
     if verdict == "inconclusive" and doc.get("reason"):
         parts.append((f" ({doc['reason']}; no violation found in the part explored)", None))
+    elif verdict == "violation" and doc.get("reason"):  # a limit or Ctrl-C ended the run
+        parts.append((f" ({doc['reason']})", None))
     elif verdict == "ok":
         parts.append((" (every property holds in every reachable state)", None))
     con.print(_styled(con, *parts))
@@ -156,6 +158,8 @@ def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -
             src = lines[loc["line"] - 1].strip() if 0 < loc["line"] <= len(lines) else ""
             con.print(f"  at {loc['file']}:{loc['line']}:{loc['column']}" +
                       (f": {src}" if src else ""))
+        if not v["trace"] and "traces were rebuilt" in (doc.get("reason") or ""):
+            con.print("  trace not rebuilt: the run was interrupted first")
         if v["trace"]:
             loop = v.get("loop_start")
             kind = "lasso" if loop is not None else "trace"

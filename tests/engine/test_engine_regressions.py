@@ -708,3 +708,50 @@ def test_ctrl_c_while_a_level_is_checked(monkeypatch):
     assert sum(math.comb(18, k) for k in range(8)) == 63004
     assert _interrupted(packed) == _interrupted(vector) == (
         "violation", "interrupted", 63004, 7, [("invariant", "Few")], [8])
+
+
+def test_ctrl_c_while_the_traces_are_rebuilt(monkeypatch):
+    # Ctrl-C after a whole search (--continue: 13 violations, a property's first state in
+    # each level, and the deadlock), as the third trace is walked back: the violations
+    # stand (verdict violation, two with their traces), the run says why it ended; before,
+    # it ended with a bare "interrupted" and no result
+    from mscheck.engine import packed as packed_mod
+    from mscheck.engine.vector import vector_search
+
+    text = SEVEN.replace("BITS = 18", "BITS = 10") + "invariant Fewer: n < 3\n"
+    real = packed_mod._trace
+    made = []
+
+    def third_stops(*args):
+        made.append(args[2])  # the level of the state a trace ends in
+        if len(made) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(packed_mod, "_trace", third_stops)
+    for run in (packed_search, lambda pm, **kw: vector_search(pm, small=0, **kw)):
+        made.clear()
+        r = run(PackedModel(CompiledModel(_load(text))), keep_going=True)
+        assert made == [3, 4, 5]
+        assert (r.verdict, r.reason, r.complete, r.states, r.depth) == (
+            "violation", "interrupted while the traces were rebuilt (2 of 13 made)", False,
+            1024, 10)
+        assert [len(t) for t in r.traces] == [4, 5] + [0] * 11
+        assert [v.property for v in r.violations] == ["Fewer"] * 4 + ["Few", "Fewer"] * 4 + [
+            "deadlock_free"]
+    made.clear()
+    doc = check_spec(_load(text), keep_going=True)
+    assert (doc["verdict"], doc["complete"], [len(v["trace"]) for v in doc["violations"]]) == (
+        "violation", False, [4, 5] + [0] * 11)
+    monkeypatch.undo()
+    whole = packed_search(PackedModel(CompiledModel(_load(text))), keep_going=True)
+    assert (whole.reason, whole.complete, [len(t) for t in whole.traces]) == (
+        None, True, [4, 5, 6, 7, 8, 8, 9, 9, 10, 10, 11, 11, 11])
+    from mscheck.report.check import render_check
+
+    monkeypatch.setattr(packed_mod, "_trace", third_stops)
+    made.clear()
+    text_out = render_check(check_spec(_load(text), keep_going=True), text, color=False)
+    assert text_out.splitlines()[0] == (
+        "defect: VIOLATION (interrupted while the traces were rebuilt (2 of 13 made))")
+    assert text_out.count("trace not rebuilt: the run was interrupted first") == 11

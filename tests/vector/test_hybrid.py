@@ -61,13 +61,25 @@ def test_a_narrow_search_stays_in_the_packed_loop():
     assert r.packed_levels == 4001
 
 
-def test_check_of_a_small_spec_does_not_import_numpy(check_in_fresh_interpreter):
+def test_check_of_a_small_spec_does_not_import_numpy(check_in_fresh_interpreter, tmp_path):
     # every level of the two-phase commit is narrow: the packed loop does the whole search,
     # and numpy (some 50 ms to import) is never loaded
     out = check_in_fresh_interpreter(os.path.join(ROOT, "specs", "classic", "tcommit.ms"),
                                      ["verdict", "states", "transitions", "packed_levels"],
                                      "numpy")
     assert out == ["ok", "34", "94", "7", "False"]
+    # nor is ctypes, for the allocator's settings (the command line's ``tune_memory``)
+    out = check_in_fresh_interpreter(os.path.join(ROOT, "specs", "classic", "tcommit.ms"),
+                                     ["verdict", "states"], "ctypes", tune_memory=True)
+    assert out == ["ok", "34", "False"]
+    # which a search the vector engine takes over does set (philosophers, N = 7: levels of
+    # 1, 7, 28 and 77 states by the packed loop, then numpy's)
+    text = open(os.path.join(ROOT, "specs", "classic", "philosophers.ms")).read()
+    spec = tmp_path / "philosophers.ms"
+    spec.write_text(text.replace("const N = 5", "const N = 7"))
+    out = check_in_fresh_interpreter(str(spec), ["verdict", "packed_levels"], "ctypes",
+                                     tune_memory=True)
+    assert out == ["violation", "4", "True"]
 
 
 def test_check_hands_a_wide_search_to_the_vector_engine():
