@@ -55,6 +55,7 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
         deadlock = deadlock and "deadlock_free" in properties
         selected = [p for p in properties if p in names]
         live = [p for p in live if p is None or p.name in selected]
+
     def tune():
         if tune_memory:
             from mscheck.engine import search as search_module

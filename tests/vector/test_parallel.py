@@ -61,6 +61,28 @@ def test_philosophers_10_counts():
     assert one.workers == 1
 
 
+def test_the_main_process_grows_its_set_from_the_levels(monkeypatch):
+    # the main process keeps the levels: its share of the visited states grows from them,
+    # so the old and the new table never exist at once (some 30 MB less at the peak of the
+    # six-phase philosophers, N = 12); before, it moved the old table's states
+    grown = []
+    real = _Visited._grow
+
+    def grow(self, cap, source):
+        grown.append((self.part, cap, source is not None))
+        return real(self, cap, source)
+
+    monkeypatch.setattr(_Visited, "_grow", grow)
+    spec = mscheck.load(os.path.join(ROOT, "specs", "classic", "philosophers.ms"),
+                        {"N": "10"})
+    r = vector_search(PackedModel(CompiledModel(spec)), check_deadlock=False, workers=2,
+                      min_level=1000)
+    assert (r.states, r.workers) == (154450, 2)
+    mine = [(cap, listed) for part, cap, listed in grown if part == 0]
+    # its share (about half of 154,450 states) grows to 2**17 slots, each time from the levels
+    assert mine and all(listed for _, listed in mine) and mine[-1][0] == 1 << 17
+
+
 @pytest.mark.parametrize("chunk", [CHECK_EVERY, 1 << 20])
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_wide_levels(case, chunk):
