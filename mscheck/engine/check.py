@@ -35,8 +35,9 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
     """Check ``spec``; returns the result document (see module docstring). With ``workers``
     = 2 the vector engine searches large levels on two processes (not with liveness). With
     ``tune_memory`` (a process that runs this search only, as the command line does), the
-    allocator is set for the search (:func:`tune_allocator`) unless the search ends in the
-    packed loop's first levels (a small model: the setting would only cost its import).
+    allocator is set for the search (:func:`tune_allocator`), except when an ``auto``
+    search without liveness ends in the packed loop's first levels (a small model: the
+    setting would only cost its import).
 
     Raises :class:`Unsupported` when the spec uses a construct the engine cannot explore.
     """

@@ -1003,7 +1003,8 @@ def interrupted_at(pm: PackedModel, h: Handoff, states: int) -> SearchResult:
     traces, cut = traces_of(pm, levels, [f for _, f in pairs])
     return SearchResult("violation" if pairs else "inconclusive", states, h.transitions,
                         h.depth, time.monotonic() - h.t0, _peak(), [v for v, _ in pairs],
-                        traces, cut or "interrupted", "bfs", False, packed_levels=h.depth)
+                        traces, with_cut("interrupted", cut), "bfs", False,
+                        packed_levels=h.depth)
 
 
 def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock: bool = True,
@@ -1184,7 +1185,7 @@ def packed_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         report_unreachable(reach, inv_spans, violations, found)
     traces, cut = traces_of(pm, levels, found)
     if cut:  # the run was stopped: what was found stands
-        reason, complete = reason or cut, False
+        reason, complete = with_cut(reason, cut), False
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if frontier else max(depth - 1, 0)
     return SearchResult(verdict, len(visited), transitions, max(max_depth, 0),
@@ -1250,12 +1251,18 @@ def traces_of(pm: PackedModel, levels, found: list, inverse=None,
             back = (inverse or Inverse)(pm)
         for level, s in found:
             traces.append(_trace(pm, levels, level, s, back) if level >= 0 else [])
-    except KeyboardInterrupt:
-        made = len(traces)
-        traces += [[] for _ in found[made:]]
+    except KeyboardInterrupt:  # (a reachable property never witnessed has no trace)
+        made = sum(level >= 0 for level, _ in found[:len(traces)])
+        traces += [[] for _ in found[len(traces):]]
         return traces, (f"interrupted while the traces were rebuilt ({made} of "
-                        f"{len(found)} made)")
+                        f"{sum(level >= 0 for level, _ in found)} made)")
     return traces, None
+
+
+def with_cut(reason: str | None, cut: str | None) -> str | None:
+    """The reason a search ended, and :func:`traces_of`'s, should Ctrl-C have stopped
+    that: both are kept."""
+    return reason if cut is None else cut if reason is None else f"{reason}; {cut}"
 
 
 def _trace(pm: PackedModel, levels, level: int, target: int,

@@ -32,8 +32,9 @@ every level (for traces).
 
 Memory: each process holds the successors of its half of a level at once (after the
 first-occurrence filter of each chunk), besides its visited states; the one-process search
-holds one chunk's. They stay in chunks, sent and settled one at a time, each freed once
-settled: no copy of a whole half-level's successors is ever made. (The main process could
+holds one chunk's. They stay in the chunks they were found in (sent together, as raw
+bytes), settled one at a time and each freed once settled: no copy of a whole half-level's
+successors is ever made. (The main process could
 add its own successors as it finds them, theirs being the least keys, and hold none: that
 saved 2 % of the two peaks for 10 % more time on the six-phase philosophers, N = 12.)
 """

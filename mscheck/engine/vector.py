@@ -63,7 +63,7 @@ from mscheck.engine.model import Violation
 from mscheck.engine.packed import (ERROR, SMALL_LEVEL, SMALL_STATES, Handoff, Inverse,
                                    PackedModel, _Compound, _fails, _step_error,
                                    check_level, packed_search, packed_start,
-                                   report_unreachable, traces_of)
+                                   report_unreachable, traces_of, with_cut)
 from mscheck.engine.search import (CHECK_EVERY, Limits, SearchResult, _peak, _rss,
                                    limit_reached, memory_reason)
 
@@ -1507,12 +1507,12 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
                 from mscheck.engine import parallel
 
                 if parallel.available():
+                    visited = None  # each process keeps the states it owns (made from levels)
                     pair = parallel.Pair(dict(layout=layout, vtables=vtables, model=model,
                                               pm=pm, check_deadlock=check_deadlock,
                                               chunk=chunk, invariants=invariants,
                                               all_good=all_good,
                                               reach=reach_items), levels)
-                    visited = None  # each process now keeps the states it owns
             step = size if pair is not None else chunk if n_visited < BIG_SEARCH else 2 * chunk
             expanding = True
             for a in range(0, size, step):
@@ -1627,7 +1627,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
     traces, cut = traces_of(pm, _Levels(levels, layout), found,
                             _ArrayInverse if layout.words == 1 else Inverse, prepare)
     if cut:  # the run was stopped: what was found stands
-        reason, complete = reason or cut, False
+        reason, complete = with_cut(reason, cut), False
     verdict = "violation" if violations else ("inconclusive" if reason else "ok")
     max_depth = depth + 1 if partial else depth if len(frontier[0]) else max(depth - 1, 0)
     return SearchResult(verdict, n_visited, transitions, max(max_depth, 0),

@@ -121,6 +121,8 @@ def type_values(t: T.Type, messages: Mapping[str, N.Message] | None = None, limi
     if isinstance(t, T.IntT):
         if t.lo is None or t.hi is None:
             raise EvalError("int is not a finite type")
+        if t.hi - t.lo >= limit:
+            raise EvalError(f"{T.show(t)} has too many values to list")
         return list(range(t.lo, t.hi + 1))
     if isinstance(t, T.AtomT):
         if t.values is None:
@@ -135,12 +137,13 @@ def type_values(t: T.Type, messages: Mapping[str, N.Message] | None = None, limi
             out.append(frozenset(e for i, e in enumerate(elems) if mask >> i & 1))
         return out
     if isinstance(t, T.TupleT):
-        return [tuple(p) for p in product(*(type_values(e, messages, limit) for e in t.elems))]
+        parts = _listed_parts(t, [type_values(e, messages, limit) for e in t.elems], limit)
+        return [tuple(p) for p in product(*parts)]
     if isinstance(t, T.RecordT):
         fields = sorted(t.fields)  # records always list their fields by name
         names = [n for n, _ in fields]
-        return [Record(tuple(zip(names, p)))
-                for p in product(*(type_values(f, messages, limit) for _, f in fields))]
+        parts = _listed_parts(t, [type_values(f, messages, limit) for _, f in fields], limit)
+        return [Record(tuple(zip(names, p))) for p in product(*parts)]
     if isinstance(t, T.MapT):
         keys = sorted(type_values(t.key, messages, limit), key=_sort_key_any)
         vals = type_values(t.value, messages, limit)
@@ -148,6 +151,17 @@ def type_values(t: T.Type, messages: Mapping[str, N.Message] | None = None, limi
             raise EvalError("the map type has too many values to list")
         return [FMap(tuple(zip(keys, p))) for p in product(vals, repeat=len(keys))]
     raise EvalError(f"cannot list the values of {T.show(t)}")
+
+
+def _listed_parts(t: T.Type, parts: list[list], limit: int) -> list[list]:
+    """``parts``, the values of each component of ``t``, unless their combinations are
+    more than ``limit``."""
+    n = 1
+    for p in parts:
+        n *= len(p)
+        if n > limit:
+            raise EvalError(f"{T.show(t)} has too many values to list")
+    return parts
 
 
 def default_value(t: T.Type, messages=None):

@@ -158,7 +158,8 @@ def _render_check(con: Console | _PlainConsole, doc: dict, source: str | None) -
             src = lines[loc["line"] - 1].strip() if 0 < loc["line"] <= len(lines) else ""
             con.print(f"  at {loc['file']}:{loc['line']}:{loc['column']}" +
                       (f": {src}" if src else ""))
-        if not v["trace"] and "traces were rebuilt" in (doc.get("reason") or ""):
+        if (not v["trace"] and v["kind"] != "unreachable"
+                and "traces were rebuilt" in (doc.get("reason") or "")):
             con.print("  trace not rebuilt: the run was interrupted first")
         if v["trace"]:
             loop = v.get("loop_start")

@@ -671,6 +671,14 @@ def test_ctrl_c_as_the_vector_engine_takes_over(monkeypatch):
         "violation", "interrupted", False, 172, 2)
     (v,) = doc["violations"]
     assert v["property"] == "Few" and len(v["trace"]) == 3
+    # and a second Ctrl-C as its trace is walked back: the run still says it was cut short
+    import mscheck.engine.packed as packed_mod
+
+    monkeypatch.setattr(packed_mod, "_trace", interrupt)
+    doc = check_spec(_load(SEVEN.replace("n < 7", "n < 2")), keep_going=True)
+    assert (doc["verdict"], doc["reason"], doc["states"], len(doc["violations"][0]["trace"])) \
+        == ("violation", "interrupted; interrupted while the traces were rebuilt (0 of 1 made)",
+            172, 0)
 
 
 def test_ctrl_c_while_a_level_is_checked(monkeypatch):
@@ -747,7 +755,35 @@ def test_ctrl_c_while_the_traces_are_rebuilt(monkeypatch):
     whole = packed_search(PackedModel(CompiledModel(_load(text))), keep_going=True)
     assert (whole.reason, whole.complete, [len(t) for t in whole.traces]) == (
         None, True, [4, 5, 6, 7, 8, 8, 9, 9, 10, 10, 11, 11, 11])
+    # a reason the run had already (a limit) is kept beside it; a reachable property never
+    # witnessed has no trace to make: it is not counted, nor said to be missing one
+    from mscheck.engine.search import Limits
+
+    def second_stops(*args):
+        made.append(args[2])
+        if len(made) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(packed_mod, "_trace", second_stops)
+    never = text + "reachable Never: n > 20\n"
+    for run in (packed_search, lambda pm, **kw: vector_search(pm, small=0, **kw)):
+        made.clear()
+        r = run(PackedModel(CompiledModel(_load(never))), keep_going=True)
+        assert (r.reason, [len(t) for t in r.traces], r.violations[-1].kind) == (
+            "interrupted while the traces were rebuilt (1 of 13 made)", [4] + [0] * 13,
+            "unreachable")
+        made.clear()
+        r = run(PackedModel(CompiledModel(_load(never))), keep_going=True,
+                limits=Limits(max_states=300))
+        assert (r.verdict, r.reason, r.states, [len(t) for t in r.traces]) == (
+            "violation", "state limit of 300 reached; interrupted while the traces were "
+            "rebuilt (1 of 2 made)", 386, [4, 0])
     from mscheck.report.check import render_check
+
+    made.clear()
+    out = render_check(check_spec(_load(never), keep_going=True), never, color=False)
+    assert out.count("trace not rebuilt") == 12 and "reachable Never has no witness" in out
 
     monkeypatch.setattr(packed_mod, "_trace", third_stops)
     made.clear()
@@ -755,3 +791,25 @@ def test_ctrl_c_while_the_traces_are_rebuilt(monkeypatch):
     assert text_out.splitlines()[0] == (
         "defect: VIOLATION (interrupted while the traces were rebuilt (2 of 13 made))")
     assert text_out.count("trace not rebuilt: the run was interrupted first") == 11
+
+
+def test_a_huge_range_goes_to_the_scalar_engine():
+    # the packed engine listed every value of each variable's type: a range of 10**18
+    # values ended the run in a MemoryError (a traceback, exit code 1); listing now stops
+    # past a million values, and the spec is checked by the scalar engine
+    from mscheck.ir import types as T
+    from mscheck.ir.evaluate import EvalError, type_values
+
+    doc = check_spec(_load("""
+service Wide {
+  var big: 0..1000000000000000000 = 0
+  action bump when big < 3 { big := big + 1 }
+}
+"""))
+    assert (doc["verdict"], doc["states"], doc["engine"], doc["engine_note"]) == (
+        "violation", 4, "scalar",
+        "scalar engine: Wide.big: 0..1000000000000000000 has too many values to list")
+    for t in (T.IntT(0, 10 ** 6), T.TupleT((T.IntT(0, 999), T.IntT(0, 1000)))):
+        with pytest.raises(EvalError, match="too many values"):
+            type_values(t)
+    assert len(type_values(T.TupleT((T.IntT(0, 999), T.IntT(0, 999))))) == 10 ** 6

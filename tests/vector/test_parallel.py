@@ -83,6 +83,27 @@ def test_the_main_process_grows_its_set_from_the_levels(monkeypatch):
     assert mine and all(listed for _, listed in mine) and mine[-1][0] == 1 << 17
 
 
+WIDE = """
+service Pad[j in 1..4] {
+  var v: 0..10000 = 0
+  action inc when v < 1 { v := v + 1 }
+}
+invariant NotAll: not (Bit[2].on and Bit[7].on and Bit[9].on and Pad[3].v == 1 and Bit[11].on)
+"""
+
+
+@pytest.mark.parametrize("keep_going", [False, True], ids=["first", "continue"])
+def test_states_of_two_words(keep_going):
+    # 11 bits of the cube and four 14-bit counters: 67-bit states, two words a state
+    make = _cube(WIDE, bits=11)
+    assert make().bits == 67
+    one, two, r = both(make, keep_going=keep_going)
+    assert two == one and r.workers == 2
+    assert (r.verdict, r.states, [len(t) for t in r.traces]) == (
+        ("violation", 4944, [6]) if not keep_going
+        else ("violation", 32768, [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
+
+
 @pytest.mark.parametrize("chunk", [CHECK_EVERY, 1 << 20])
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_wide_levels(case, chunk):
