@@ -713,6 +713,16 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print("mscheck: interrupted", file=sys.stderr)
         return EXIT_INCONCLUSIVE
+    except MemoryError:  # (the search itself stops at --memory; this is something else)
+        print("mscheck: out of memory: no verdict", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    except Exception:  # noqa: BLE001 - a bug: shown, and never taken for a verdict (exit 1)
+        import traceback
+
+        traceback.print_exc()
+        print("mscheck: internal error: no verdict (please report it, with the spec)",
+              file=sys.stderr)
+        return EXIT_INCONCLUSIVE
 
 
 if __name__ == "__main__":  # pragma: no cover

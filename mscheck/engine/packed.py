@@ -28,6 +28,7 @@ first violation is found at the smallest depth; traces are rebuilt with the scal
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from itertools import product
@@ -90,33 +91,48 @@ def _key(v):
     return _sort_key(v) if not isinstance(v, int) else ("", v)
 
 
+def _at_most(n: int, more: int = 0) -> None:
+    """Raise EvalError should ``more`` values and ``n`` others be more than a slot may
+    hold: checked before they are made (a product of a few ranges is soon billions)."""
+    if more + n > MAX_DOMAIN:
+        raise EvalError("too many values")
+
+
 def _values(t: T.Type, messages) -> list:
+    """The values of a slot of type ``t``, in a fixed order; EvalError (before any are
+    made) when they are more than ``MAX_DOMAIN``."""
     if isinstance(t, T.MsgT):
         out = []
         for name in t.variants:
-            fields = messages[name].fields
-            for args in product(*(_values(ft, messages) for _, ft in fields)):
-                out.append(MsgVal(name, tuple(args)))
+            parts = [_values(ft, messages) for _, ft in messages[name].fields]
+            _at_most(math.prod(len(p) for p in parts), len(out))
+            out.extend(MsgVal(name, tuple(args)) for args in product(*parts))
         return out
     if isinstance(t, T.TupleT):
-        return [tuple(p) for p in product(*(_values(e, messages) for e in t.elems))]
+        parts = [_values(e, messages) for e in t.elems]
+        _at_most(math.prod(len(p) for p in parts))
+        return [tuple(p) for p in product(*parts)]
     if isinstance(t, T.SeqT):
         if t.max is None:
             raise EvalError("unbounded sequence")
-        elems = _values(t.elem, messages)
-        out = []
-        for n in range(t.max + 1):
-            out.extend(product(elems, repeat=n))
-            if len(out) > MAX_DOMAIN:
-                raise EvalError("too many values")
-        return [tuple(x) for x in out]
-    return type_values(t, messages)
+        return _sequences(_values(t.elem, messages), t.max)
+    return type_values(t, messages, MAX_DOMAIN)
+
+
+def _sequences(elems: list, k: int) -> list:
+    """The sequences of at most ``k`` of ``elems``, shortest first."""
+    out: list = [()]
+    for n in range(1, k + 1):
+        _at_most(len(elems) ** n, len(out))
+        out.extend(product(elems, repeat=n))
+    return out
 
 
 def _bags(elems: list, k: int) -> list:
     out = [()]
     frontier = [((), 0)]
-    for _ in range(k):
+    for n in range(1, k + 1):
+        _at_most(math.comb(len(elems) + n - 1, n), len(out))  # the bags of n of them
         nxt = []
         for bag, start in frontier:
             for i in range(start, len(elems)):
@@ -124,8 +140,6 @@ def _bags(elems: list, k: int) -> list:
                 out.append(b)
                 nxt.append((b, i))
         frontier = nxt
-        if len(out) > MAX_DOMAIN:
-            raise EvalError("too many values")
     return out
 
 
@@ -289,12 +303,7 @@ class PackedModel:
                         payload = [v for v in payload if v in self.sent[slot]]
                     payload.sort(key=_key)
                     if ch.kind == "fifo":
-                        out = [()]
-                        for n in range(1, ch.capacity + 1):
-                            out.extend(product(payload, repeat=n))
-                            if len(out) > MAX_DOMAIN:
-                                raise EvalError("too many values")
-                        return [tuple(x) for x in out]
+                        return _sequences(payload, ch.capacity)
                     if ch.kind == "bag":
                         return _bags(payload, ch.capacity)
                     if len(payload) > 14:

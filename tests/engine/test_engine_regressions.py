@@ -813,3 +813,54 @@ service Wide {
         with pytest.raises(EvalError, match="too many values"):
             type_values(t)
     assert len(type_values(T.TupleT((T.IntT(0, 999), T.IntT(0, 999))))) == 10 ** 6
+
+
+@pytest.mark.parametrize("kind", ["fifo", "bag"])
+def test_a_wide_channel_is_not_listed_before_it_is_counted(kind):
+    # the packed engine listed all 5,001**2 contents of two messages (25 M tuples, 1.75 GB,
+    # 8.7 s) before finding them too many for a slot; they are now counted first
+    from mscheck.engine.packed import MAX_DOMAIN, NotPackable, _bags, _sequences
+    from mscheck.ir.evaluate import EvalError
+
+    spec = _load(f"""
+message Job(n: 0..5000)
+channel q: {kind}(4) of Job
+service P {{
+  var k: 0..3 = 0
+  var r: 0..5000 = 0
+  action send when k < 3 {{ q!Job(k * r); k := k + 1 }}
+  on q?Job(x) {{ r := x }}
+}}
+""")
+    with pytest.raises(NotPackable, match="q: too many values"):
+        PackedModel(CompiledModel(spec))
+    doc = check_spec(spec)
+    assert (doc["verdict"], doc["states"], doc["engine"]) == ("violation", 10, "scalar")
+    # at the bound (16,384): 1 + 127 + 127**2 sequences, 1 + 179 + 179*180/2 bags; one
+    # element more is too many
+    assert (len(_sequences(list(range(127)), 2)), len(_bags(list(range(179)), 2))) == (
+        16257, 16290)
+    assert MAX_DOMAIN == 16384
+    for make, n in ((_sequences, 128), (_bags, 180)):
+        with pytest.raises(EvalError):
+            make(list(range(n)), 2)
+
+
+@pytest.mark.parametrize("error,said", [
+    (MemoryError, "mscheck: out of memory: no verdict"),
+    (RuntimeError("a bug"), "mscheck: internal error: no verdict"),
+])
+def test_a_run_that_fails_is_never_taken_for_a_verdict(monkeypatch, capsys, repo_root,
+                                                        error, said):
+    # a MemoryError outside the search (a huge value built at the start) or a bug ended the
+    # run with a traceback and Python's exit code 1, which reads as "violation"
+    import mscheck.engine.check as check_mod
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(check_mod, "check_spec", fail)
+    code = main(["check", str(repo_root / "specs" / "classic" / "tcommit.ms")])
+    err = capsys.readouterr().err
+    assert code == 3 and said in err
+    assert ("Traceback" in err) == (error is not MemoryError)
