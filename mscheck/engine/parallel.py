@@ -34,9 +34,11 @@ Memory: each process holds the successors of its half of a level at once (after 
 first-occurrence filter of each chunk), besides its visited states; the one-process search
 holds one chunk's. They stay in the chunks they were found in (sent together, as raw
 bytes), settled one at a time and each freed once settled: no copy of a whole half-level's
-successors is ever made. (The main process could
-add its own successors as it finds them, theirs being the least keys, and hold none: that
-saved 2 % of the two peaks for 10 % more time on the six-phase philosophers, N = 12.)
+successors is ever made. (The main process could add its own successors as it finds them,
+theirs being the least keys, and hold none: that saved 2 % of the two peaks for 10 % more
+time on the six-phase philosophers, N = 12.) The main process's visited set grows from the
+levels it keeps, so its old and new tables never exist together; the child's grows from its
+old table.
 """
 
 from __future__ import annotations
@@ -141,8 +143,9 @@ class _Share:
     def expand(self):
         """Expand this process's half of the level: returns the successors it owns and
         those the other owns (first occurrences per chunk: lists of (words, places, base),
-        a chunk each, in key order: a successor's key is its chunk's ``base`` and its place), and per state of the half its successor count, whether a step
-        fails, whether it is a deadlock."""
+        a chunk each, in key order: a successor's key is its chunk's ``base`` plus its
+        place), and per state of the half its successor count, whether a step fails,
+        whether it is a deadlock."""
         from mscheck.engine.vector import _first_occurrence, deadlocked, successors
 
         ctx = self.ctx
@@ -194,9 +197,9 @@ class _Share:
         each invariant and whether each ``reachable`` property is witnessed.
 
         The chunks go into the visited states one at a time, in key order (the main
-        process's successors before the child's): a state's first occurrence is then the one found new, and every later
-        one is found visited. The lists are emptied as they are read, so each chunk's
-        memory goes as soon as it is settled."""
+        process's successors before the child's): a state's first occurrence is then the
+        one found new, and every later one is found visited. The lists are emptied as they
+        are read, so each chunk's memory goes as soon as it is settled."""
         from mscheck.engine.vector import first_bad, witnessed
 
         for chunks in ((kept, received) if self.me == 0 else (received, kept)):
