@@ -7,6 +7,7 @@ Exit codes: 0 all properties hold, 1 a violation (or a smell above threshold),
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -52,18 +53,35 @@ _CONFIG_COUNTS = {"max_faults": "max-faults", "max_states": "max-states",
                   "max_depth": "max-depth", "timeout": "timeout", "depth": "depth"}
 
 
+#: Options the configuration may set to one of a few words (by attribute: key, the words).
+_CONFIG_CHOICES = {"engine": ("engine", ("auto", "vector", "packed", "scalar")),
+                   "faults": ("faults", ("all", "none")),
+                   "method": ("prove.method", ("auto", "inductive", "bmc", "kind", "pdr"))}
+
+
 def _bad_config_count(args) -> str | None:
-    """The first count or time limit taken from the configuration that is negative or not a
-    number, as an error message; None when all are fine."""
+    """The first value taken from the configuration that is not one its option allows (a
+    count or time limit negative or not a number, a memory size that is not one, a word
+    not among the option's), as an error message; None when all are fine."""
     for attr, key in _CONFIG_COUNTS.items():
         value = getattr(args, attr, None)
         if value is None:
             continue
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         whole = isinstance(value, int) or attr == "timeout"
-        if not (number and whole and value >= 0):
+        if not (number and whole and value >= 0 and value == value and value != math.inf):
             kind = "a number of seconds" if attr == "timeout" else "a whole number"
             return f"configuration: {key} must be {kind} >= 0, not {value!r}"
+    for attr, (key, words) in _CONFIG_CHOICES.items():
+        value = getattr(args, attr, None)
+        if value is not None and value not in words:
+            return f"configuration: {key} must be one of {', '.join(words)}, not {value!r}"
+    if getattr(args, "memory", None) is not None:
+        try:
+            args.memory = _memory_bytes(args.memory)
+        except ValueError:
+            return (f"configuration: limits.memory must be a size such as \"2G\" or "
+                    f"\"512M\" (or a number of bytes), not {args.memory!r}")
     return None
 
 
@@ -248,12 +266,34 @@ def cmd_model(args) -> int:
     return EXIT_OK
 
 
-def _size(text: str) -> int:
-    units = {"k": 2**10, "m": 2**20, "g": 2**30}
-    t = text.strip().lower().removesuffix("b").removesuffix("i")
-    if t and t[-1] in units:
-        return int(float(t[:-1]) * units[t[-1]])
-    return int(float(t) * 2**20)  # plain numbers are MiB
+def _memory_bytes(value) -> int:
+    """A memory size in bytes: text with a unit (``2G``, ``512M``, ``64KiB``; a number
+    alone is MiB), or a whole number of bytes (from the configuration). ValueError when it
+    is not one, or negative."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str):
+        units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+        t = value.strip().lower().removesuffix("b").removesuffix("i")
+        unit = units.get(t[-1:])
+        x = float(t[:-1] if unit else t)  # ValueError when it is no number
+        if not math.isfinite(x):
+            raise ValueError(value)
+        size = int(x * (unit or 2**20))
+    else:
+        raise ValueError(value)
+    if size < 0:
+        raise ValueError(value)
+    return size
+
+
+def _memory(text: str) -> int:
+    """The ``--memory`` option: a size (see :func:`_memory_bytes`)."""
+    try:
+        return _memory_bytes(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G or 512M, not "
+                                         f"'{text}'") from None
 
 
 def _progress_printer():
@@ -302,7 +342,7 @@ def cmd_check(args) -> int:
     if spec is None:
         return EXIT_ERROR
     # without --memory, a cap below the memory free now: ended as inconclusive, not swapping
-    limits = Limits.capped(_size(args.memory) if args.memory else None,
+    limits = Limits.capped(args.memory,
                            max_states=args.max_states, max_depth=args.max_depth,
                            timeout=args.timeout)
     report, finish = _progress_printer()
@@ -421,7 +461,7 @@ def cmd_graph(args) -> int:
                   file=sys.stderr)
             return EXIT_ERROR
         except RuntimeError as exc:
-            print(f"mscheck: error: dot failed: {exc}", file=sys.stderr)
+            print(f"mscheck: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         print(f"wrote {out}", file=sys.stderr)
         return EXIT_OK
@@ -443,6 +483,10 @@ def cmd_prove(args) -> int:
         return EXIT_ERROR
     using = tuple(u.strip() for u in args.using.split(",") if u.strip()) if args.using else ()
     names = {p.name for p in spec.properties if p.kind == "invariant"}
+    if not names:
+        print(f"mscheck: error: nothing to prove: {args.file} declares no invariant",
+              file=sys.stderr)
+        return EXIT_ERROR
     for name in ([args.property] if args.property else []) + list(using):
         if name not in names:
             print(f"mscheck: error: no invariant named '{name}'; the spec has "
@@ -512,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-states", type=_count, metavar="N")
     check.add_argument("--max-depth", type=_count, metavar="N")
     check.add_argument("--timeout", type=_seconds, metavar="SECONDS")  # (also from the config)
-    check.add_argument("--memory", metavar="SIZE",
+    check.add_argument("--memory", type=_memory, metavar="SIZE",
                        help="resident memory cap, e.g. 2G or 512M (default: 90%% of the "
                             "memory free at the start)")
     check.set_defaults(func=cmd_check)
@@ -606,18 +650,16 @@ def _apply_config(args) -> None:
         if args.max_faults is None:
             args.max_faults = cfg.get("max-faults")
         args.no_deadlock = args.no_deadlock or bool(cfg.get("no-deadlock", default=False))
-        if isinstance(args.memory, int):
-            args.memory = str(args.memory // 2**20)
     elif cmd == "metrics":
         if args.fail_on is None:
             fail_on = cfg.get("fail-on", default="high")
             args.fail_on = ",".join(fail_on) if isinstance(fail_on, list) else str(fail_on)
         args.thresholds = cfg.get("thresholds")
     elif cmd == "prove":
-        if args.timeout is None:
-            args.timeout = float(cfg.get("prove", "timeout", default=30.0))
+        if args.timeout is None:  # (checked by _bad_config_count)
+            args.timeout = cfg.get("prove", "timeout", default=30.0)
         if args.depth is None:
-            args.depth = int(cfg.get("prove", "depth", default=10))
+            args.depth = cfg.get("prove", "depth", default=10)
         if args.method is None:
             args.method = cfg.get("prove", "method", default="auto")
 

@@ -85,8 +85,9 @@ def check_spec(spec: N.Spec, *, strategy="bfs", limits: Limits = Limits(),
                 raise Unsupported(f"the {engine} engine cannot run this spec: {exc}") from None
         except StepError:
             packed = None  # reported below by the scalar engine
-    elif engine in ("packed", "vector"):
-        raise Unsupported(f"the {engine} engine searches breadth-first only")
+    elif engine in ("packed", "vector"):  # two options that do not go together
+        raise UsageError(f"the {engine} engine searches breadth-first only: --strategy dfs "
+                         f"needs --engine scalar (or auto)")
     try:
         try:
             initial_error = None

@@ -169,7 +169,11 @@ class CompiledModel:
         return lambda s, env: env[n]
 
     def _x_TypeSet(self, e):
-        v = frozenset(type_values(e.of, self.spec.messages))
+        try:
+            v = frozenset(type_values(e.of, self.spec.messages))
+        except EvalError as exc:  # (a range of millions, a channel type, ...)
+            raise Unsupported(f"the type {T.show(e.of)} as a set of values: {exc}",
+                              e.span) from None
         return lambda s, env: v
 
     def _x_ChanVal(self, e):

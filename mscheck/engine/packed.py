@@ -120,10 +120,14 @@ def _values(t: T.Type, messages) -> list:
 
 
 def _sequences(elems: list, k: int) -> list:
-    """The sequences of at most ``k`` of ``elems``, shortest first."""
+    """The sequences of at most ``k`` of ``elems``, shortest first (counted first: even of
+    one element, 100,000 lengths would make billions of items)."""
+    count = 1
+    for n in range(1, k + 1):
+        count += len(elems) ** n
+        _at_most(count)
     out: list = [()]
     for n in range(1, k + 1):
-        _at_most(len(elems) ** n, len(out))
         out.extend(product(elems, repeat=n))
     return out
 

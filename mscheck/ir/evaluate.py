@@ -130,7 +130,7 @@ def type_values(t: T.Type, messages: Mapping[str, N.Message] | None = None, limi
         return list(t.values)
     if isinstance(t, T.SetT):
         elems = type_values(t.elem, messages, limit)
-        if len(elems) > 20:
+        if len(elems) > 20 or 1 << len(elems) > limit:
             raise EvalError("the set type has too many values to list")
         out = []
         for mask in range(1 << len(elems)):

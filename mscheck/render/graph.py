@@ -316,7 +316,8 @@ def render(dot_source: str, path: str | Path, timeout: float = 60) -> Path:
     """Render DOT source to ``path``; the format comes from its suffix (.svg, .png, .pdf).
 
     Raises :class:`DotNotFound` when Graphviz ``dot`` is not installed, ``ValueError`` for
-    another suffix and ``RuntimeError`` when ``dot`` fails.
+    another suffix and ``RuntimeError`` when ``dot`` fails or takes over ``timeout``
+    seconds.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -326,8 +327,13 @@ def render(dot_source: str, path: str | Path, timeout: float = 60) -> Path:
     if exe is None:
         raise DotNotFound("Graphviz 'dot' was not found on PATH; install Graphviz "
                           "(e.g. apt-get install graphviz) or write .dot / .mmd output")
-    proc = subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=dot_source.encode(),
-                          capture_output=True, timeout=timeout)
+    try:
+        proc = subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=dot_source.encode(),
+                              capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"dot took over {timeout:g} s to lay the graph out; write the DOT "
+                           "text ('-o graph.dot') to draw it apart, or draw a smaller view "
+                           "(--view)") from None
     if proc.returncode != 0:
         raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace').strip()}")
     return path

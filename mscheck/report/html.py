@@ -33,6 +33,7 @@ def architecture_svg(spec, view: str = "services", timeout: float = 60) -> tuple
 
     dot = to_dot(spec, view=view)
     exe = shutil.which("dot")
+    why = "is not installed"
     if exe:
         try:
             proc = subprocess.run([exe, "-Tsvg"], input=dot.encode(), capture_output=True,
@@ -43,9 +44,12 @@ def architecture_svg(spec, view: str = "services", timeout: float = 60) -> tuple
                 svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
                 svg = svg.replace("<svg", '<svg class="arch"', 1)
                 return svg, True
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-    return ("<p class=\"muted\">Graphviz <code>dot</code> is not installed; the graph in DOT:"
+            why = "failed"
+        except subprocess.TimeoutExpired:
+            why = f"took over {timeout:g} s to lay the graph out"
+        except OSError:
+            why = "could not be run"
+    return (f"<p class=\"muted\">Graphviz <code>dot</code> {why}; the graph in DOT:"
             f"</p><pre class=\"dot\">{_E(dot)}</pre>", False)
 
 

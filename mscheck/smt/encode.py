@@ -40,7 +40,7 @@ import z3
 
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import default_value, show_value, type_values
+from mscheck.ir.evaluate import EvalError, default_value, show_value, type_values
 from mscheck.ir.walk import walk
 
 __all__ = ["Unsupported", "Encoder", "StepDef", "StateVar"]
@@ -744,7 +744,12 @@ class Encoder:
         if self.is_usort_type(t) or isinstance(t, (T.BoolT, T.MsgT)) or \
                 (isinstance(t, T.IntT) and t.lo is None):
             return z3.K(self.sort(t), z3.BoolVal(True))
-        return self.pyz(frozenset(type_values(t, self.spec.messages)), T.SetT(t))
+        try:
+            values = frozenset(type_values(t, self.spec.messages))
+        except EvalError as exc:  # (a range of millions, a channel type, ...)
+            raise Unsupported(f"the type {T.show(t)} as a set of values: {exc}",
+                              e.span) from None
+        return self.pyz(values, T.SetT(t))
 
     def _x_Unary(self, e, st, env):
         x = self.expr(e.operand, st, env)

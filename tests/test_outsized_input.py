@@ -1,0 +1,149 @@
+"""Values and types too large for what reads them: a clear message and the right exit code,
+never a traceback, never minutes or gigabytes spent on a spec of a few states."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import mscheck
+from mscheck.cli import main
+from mscheck.engine.check import check_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+TCOMMIT = str(ROOT / "specs" / "classic" / "tcommit.ms")
+
+
+def _main(capsys, *args) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["abc", "5X", "nan", "inf", "1e400", "-5"])
+def test_a_memory_cap_that_is_no_size_is_a_usage_error(capsys, size):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", TCOMMIT, f"--memory={size}"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "expected a size such as 2G or 512M" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("size,cap", [("2G", 2 << 30), ("512", 512 << 20), ("64KiB", 64 << 10),
+                                      ("1T", 1 << 40)])
+def test_memory_sizes(size, cap):
+    from mscheck.cli import _memory_bytes
+
+    assert _memory_bytes(size) == cap
+
+
+@pytest.mark.parametrize("toml,said", [
+    ('[limits]\nmemory = "abc"\n', "limits.memory must be a size"),
+    ("[limits]\nmemory = -5\n", "limits.memory must be a size"),
+    ('engine = "warp"\n', "engine must be one of auto, vector, packed, scalar, not 'warp'"),
+    ('faults = "some"\n', "faults must be one of all, none"),
+])
+def test_a_bad_check_setting_in_the_configuration_is_a_usage_error(capsys, monkeypatch,
+                                                                    tmp_path, toml, said):
+    (tmp_path / "mscheck.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+    code, err = _main(capsys, "check", TCOMMIT)
+    assert code == 2 and f"mscheck: error: configuration: {said}" in err
+
+
+@pytest.mark.parametrize("toml,said", [
+    ('[prove]\ntimeout = "soon"\n', "timeout must be a number of seconds >= 0, not 'soon'"),
+    ('[prove]\ndepth = "deep"\n', "depth must be a whole number >= 0, not 'deep'"),
+    ('[prove]\nmethod = "magic"\n', "prove.method must be one of auto, inductive"),
+])
+def test_a_bad_prove_setting_in_the_configuration_is_a_usage_error(capsys, monkeypatch,
+                                                                    tmp_path, toml, said):
+    (tmp_path / "mscheck.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+    code, err = _main(capsys, "prove", TCOMMIT)
+    assert code == 2 and f"mscheck: error: configuration: {said}" in err
+
+
+def test_a_memory_size_in_the_configuration(monkeypatch, tmp_path, capsys):
+    import json
+
+    (tmp_path / "mscheck.toml").write_text("[limits]\nmemory = 1024\n")  # bytes: at once
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", str(ROOT / "specs" / "seed" / "service_registry.ms"),
+                 "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert (code, doc["verdict"], doc["reason"]) == (
+        3, "inconclusive", "memory limit of 0 MiB reached")
+
+
+def test_nothing_to_prove_is_said(capsys, tmp_path):
+    spec = tmp_path / "quiet.ms"
+    spec.write_text("service S {\n  var d: bool\n  action a when not d { d := true }\n}\n")
+    code, err = _main(capsys, "prove", str(spec))
+    assert code == 2 and err.strip() == f"mscheck: error: nothing to prove: {spec} declares " \
+                                        "no invariant"
+
+
+def test_a_breadth_first_engine_asked_to_search_depth_first_is_a_usage_error(capsys):
+    code, err = _main(capsys, "check", TCOMMIT, "--engine", "vector", "--strategy", "dfs")
+    assert code == 2 and "breadth-first only: --strategy dfs needs --engine scalar" in err
+
+
+BIG_TYPE = """
+type T = 0..10000000
+service S { var done: bool
+  action a when not done { done := true }
+  end when done }
+invariant I: card(T) > 0
+"""
+
+
+def test_a_type_too_large_to_list_as_a_set(capsys, tmp_path):
+    spec = tmp_path / "big.ms"
+    spec.write_text(BIG_TYPE)
+    code, err = _main(capsys, "check", str(spec))
+    assert code == 3 and "Traceback" not in err
+    assert err.strip() == (f"{spec}:6:19: inconclusive: the type 0..10000000 as a set of "
+                           "values: 0..10000000 has too many values to list")
+    from mscheck.smt import prove_spec
+
+    (r,) = prove_spec(mscheck.loads(BIG_TYPE), property="I")["results"]
+    assert r["status"] == "unknown" and "0..10000000 has too many values" in r["reason"]
+
+
+@pytest.mark.parametrize("decl,note", [
+    # 2**20 sets were listed (3.4 s, 788 MB) before the slot was found too wide
+    ("var s: set of 1..20 = {}", "S.s: the set type has too many values to list"),
+    # sequences of one element up to 16,384 long (quadratic: 1.56 GB) before the same
+    ("var s: seq of {a} max 100000 = []", "S.s: too many values"),
+])
+def test_a_wide_variable_is_counted_before_it_is_listed(decl, note):
+    doc = check_spec(mscheck.loads(f"""
+service S {{
+  {decl}
+  var done: bool
+  action a when not done {{ done := true }}
+  end when done
+}}
+"""))
+    assert (doc["verdict"], doc["states"], doc["engine"], doc["engine_note"]) == (
+        "ok", 2, "scalar", f"scalar engine: {note}")
+
+
+def test_a_graph_dot_takes_too_long_to_draw(monkeypatch, tmp_path, capsys):
+    import mscheck.render.graph as graph_mod
+    from mscheck.report.html import architecture_svg
+
+    def slow(cmd, **kwargs):
+        raise subprocess.TimeoutExpired(cmd, kwargs.get("timeout"))
+
+    monkeypatch.setattr(graph_mod.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(graph_mod.subprocess, "run", slow)
+    spec = str(ROOT / "specs" / "architectures" / "online_boutique.ms")
+    code, err = _main(capsys, "graph", spec, "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and err.strip() == (
+        "mscheck: error: dot took over 60 s to lay the graph out; write the DOT text "
+        "('-o graph.dot') to draw it apart, or draw a smaller view (--view)")
+    html, drawn = architecture_svg(mscheck.load(spec))
+    assert not drawn and "Graphviz <code>dot</code> took over 60 s to lay the graph out" in html
