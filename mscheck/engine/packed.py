@@ -168,8 +168,8 @@ class _Table:
         self.mask = 0
         for i in slots:
             self.mask |= pm.field_mask[i]
-        read = set(slots)
-        self.others = [j for j in range(len(pm.field_mask)) if j not in read]  # left POISON
+        self.read = set(slots)  # every other slot is left POISON (a list of them per
+        # table, as there was, took memory quadratic in the instances of a service)
         self.entries: dict[int, tuple] = {}
         # (the first instance's table, the bit moves of a key to it, of a delta back)
         self.twin: tuple | None = None
@@ -234,8 +234,8 @@ class _Table:
                                 raise NotPackable(f"a value of {model.slot_names[i]} is "
                                                   "outside its list") from None
                             delta |= (c << pm.offset[i]) ^ (key & pm.field_mask[i])
-                    for j in self.others:
-                        if succ[j] is not POISON:
+                    for j, v in enumerate(succ):
+                        if v is not POISON and j not in self.read:
                             raise NotPackable(f"{st['name']} writes {model.slot_names[j]} "
                                               "unexpectedly")
                     deltas.append(delta)
