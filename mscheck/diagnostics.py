@@ -39,7 +39,7 @@ CODES: dict[str, str] = {
     "MS208": "replicated service indexed outside its domain",
     "MS209": "recursion not guarded by a prefix",
     "MS210": "context-map role on the wrong side or unknown relation kind",
-    "MS211": "recursive definition",
+    "MS211": "recursive definition, or definitions expanded too far",
     "MS212": "not a constant where a constant is needed",
     "MS213": "assignment to something that is not a variable",
     "MS214": "value outside its type",

@@ -177,3 +177,31 @@ service X[i in 1..N] {
     assert peak < 16 << 20, peak  # about 3 MiB; 125 MiB before
     doc = check_spec(spec)
     assert (doc["verdict"], doc["states"], doc["state_bits"]) == ("ok", 2, 2000)
+
+
+def test_a_chain_of_squared_constants_stops_at_a_bound(capsys, tmp_path):
+    # 99 squared 25 times over ran for hours (literals are bounded at 1,000 digits, computed
+    # values were not)
+    spec = tmp_path / "squares.ms"
+    spec.write_text("\n".join(["const C0 = 99"] + [f"const C{i} = C{i - 1} * C{i - 1}"
+                                                  for i in range(1, 26)]) + "\n")
+    code, err = _main(capsys, "lint", str(spec))
+    assert code == 2
+    assert (f"{spec}:15:13: error[MS212]: cannot compute this value: the product has more "
+            "than 65,536 bits") in err
+
+
+def test_definitions_that_double_at_each_level_stop_at_a_bound(capsys, tmp_path):
+    # g40 would expand to 2**40 uses of g0: the type checker ran on and on
+    spec = tmp_path / "doubling.ms"
+    spec.write_text("\n".join(["def g0(x) = x + 1"]
+                              + [f"def g{i}(x) = g{i - 1}(g{i - 1}(x))" for i in range(1, 41)]
+                              + ["invariant I: g40(0) > 0"]) + "\n")
+    code, err = _main(capsys, "lint", str(spec))
+    assert code == 2 and err.count("error[MS211]: definitions expand too far") == 1
+    # (definitions that double a few times are fine: g10 is 1,024 uses of g0)
+    ok = tmp_path / "fine.ms"
+    ok.write_text("\n".join(["def g0(x) = x + 1"]
+                            + [f"def g{i}(x) = g{i - 1}(g{i - 1}(x))" for i in range(1, 11)]
+                            + ["invariant I: g10(0) == 1024"]) + "\n")
+    assert mscheck.load(str(ok)).properties[0].name == "I"

@@ -190,10 +190,22 @@ def default_value(t: T.Type, messages=None):
     raise EvalError(f"a variable of type {T.show(t)} needs an initial value")
 
 
+#: Products of more bits are not computed (a chain of constants each the square of the last
+#: would otherwise run for hours): the literals' bound is 1,000 digits, some 3,300 bits.
+MAX_PRODUCT_BITS = 1 << 16
+
+
+def _times(a, b):
+    if (isinstance(a, int) and isinstance(b, int)
+            and a.bit_length() + b.bit_length() > MAX_PRODUCT_BITS):
+        raise EvalError(f"the product has more than {MAX_PRODUCT_BITS:,} bits")
+    return a * b
+
+
 _BIN: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
+    "*": _times,
     "union": lambda a, b: a | b,
     "inter": lambda a, b: a & b,
     "minus": lambda a, b: a - b,

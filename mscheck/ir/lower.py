@@ -83,6 +83,7 @@ class _Lowerer:
         self.var_names: set[str] = set()
         self.atoms: dict[str, T.AtomT] = {}  # atom -> the first type that lists it
         self.defs: dict[str, A.DefDecl] = {}
+        self.def_uses = 0  # the uses of definitions expanded so far (MAX_DEF_USES at most)
         self.messages: dict[str, N.Message] = {}
         self.channels: dict[str, N.Channel] = {}
         self.services: dict[str, _ServiceInfo] = {}
@@ -1778,6 +1779,14 @@ class _Lowerer:
             self.error("MS202", f"{d.name} takes {len(d.params)} argument(s), {len(e.args)} "
                        "given", e.span)
             raise _Abort
+        self.def_uses += 1
+        if self.def_uses > MAX_DEF_USES:
+            if self.def_uses == MAX_DEF_USES + 1:  # said once
+                self.error("MS211", f"definitions expand too far: each use of one is expanded "
+                           f"in place, and the spec has more than {MAX_DEF_USES:,} uses (a "
+                           f"definition that uses another twice, nested, doubles them)",
+                           e.span)
+            raise _Abort
         args = [self.expr(a, scope) for a in e.args]
         bindings = {}
         for p, a in zip(d.params, args):
@@ -1798,6 +1807,10 @@ class _Lowerer:
         for p, a in reversed(list(zip(d.params, args))):
             out = N.LetE(out.type, name=p.name, value=a, body=out, span=e.span)
         return replace(out, span=e.span) if not d.params else out
+
+
+#: Uses of definitions expanded in one spec at most (each is expanded in place).
+MAX_DEF_USES = 100_000
 
 
 def _default_handler_name(h: A.HandlerDecl) -> str:
