@@ -205,3 +205,29 @@ def test_definitions_that_double_at_each_level_stop_at_a_bound(capsys, tmp_path)
                             + [f"def g{i}(x) = g{i - 1}(g{i - 1}(x))" for i in range(1, 11)]
                             + ["invariant I: g10(0) == 1024"]) + "\n")
     assert mscheck.load(str(ok)).properties[0].name == "I"
+
+
+RANGE = """
+const N = 1000000000000000000
+service S {
+  var x: 0..N = 0
+  action a when x < 2 { x := x + 1 }
+  end when x == 2
+}
+"""
+
+
+def test_membership_of_a_range_compares_its_bounds():
+    # ``x in 0..N`` made the set 0..N at each state: out of memory (2.3 GB, exit 3) for a
+    # spec of three states
+    doc = check_spec(mscheck.loads(RANGE + "invariant I: S.x in 0..N and not (S.x notin 0..2)\n"))
+    assert (doc["verdict"], doc["states"]) == ("ok", 3)
+
+
+def test_a_range_too_large_to_make_a_set_of_is_said():
+    # a quantifier over 0..N makes the set: stopped at 4,194,304 values, with why
+    doc = check_spec(mscheck.loads(RANGE + "invariant J: exists y in 0..N: y == S.x\n"))
+    (v,) = doc["violations"]
+    assert (doc["verdict"], v["property"], v["message"]) == (
+        "violation", "J", "invariant J is violated (evaluating it failed: 0..N has "
+        "1,000,000,000,000,000,001 values: too many to make a set of (at most 4,194,304))")

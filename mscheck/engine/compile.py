@@ -32,6 +32,10 @@ class Unsupported(Exception):
         self.span = span
 
 
+#: A range ``lo..hi`` made into a set holds at most this many values (its membership
+#: ``x in lo..hi`` compares the bounds, whatever they are).
+MAX_RANGE_SET = 1 << 22
+
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "union": operator.or_,
     "inter": operator.and_, "minus": operator.sub, "++": operator.add, "==": operator.eq,
@@ -223,7 +227,31 @@ class CompiledModel:
         if op == "<=>":
             return lambda s, env: bool(a(s, env)) == bool(b(s, env))
         if op == "..":
-            return lambda s, env: frozenset(range(a(s, env), b(s, env) + 1))
+            if isinstance(e.left, N.Lit) and isinstance(e.right, N.Lit) and \
+                    e.right.value - e.left.value < 1 << 16:  # made once
+                v = frozenset(range(e.left.value, e.right.value + 1))
+                return lambda s, env: v
+            span = e.span
+
+            def interval(s, env):
+                low, high = a(s, env), b(s, env)
+                if high - low >= MAX_RANGE_SET:  # (else memory runs out, slowly)
+                    raise StepError("domain", f"{show_expr(e)} has {high - low + 1:,} values: "
+                                    f"too many to make a set of (at most {MAX_RANGE_SET:,})",
+                                    span)
+                return frozenset(range(low, high + 1))
+            return interval
+        if op in ("in", "notin") and isinstance(e.right, N.Binary) and e.right.op == "..":
+            # membership of a range: its bounds compared, the set never made (``x in
+            # 0..MAX`` made a set of MAX values at each state)
+            lo, hi = self._cx(e.right.left), self._cx(e.right.right)
+
+            def within(s, env):
+                x, low, high = a(s, env), lo(s, env), hi(s, env)
+                return low <= x <= high
+            if op == "in":
+                return within
+            return lambda s, env: not within(s, env)
         if op == "in":
             return lambda s, env: a(s, env) in b(s, env)
         if op == "notin":
