@@ -38,30 +38,22 @@ def test_memory_sizes(size, cap):
     assert _memory_bytes(size) == cap
 
 
-@pytest.mark.parametrize("toml,said", [
-    ('[limits]\nmemory = "abc"\n', "limits.memory must be a size"),
-    ("[limits]\nmemory = -5\n", "limits.memory must be a size"),
-    ('engine = "warp"\n', "engine must be one of auto, vector, packed, scalar, not 'warp'"),
-    ('faults = "some"\n', "faults must be one of all, none"),
+@pytest.mark.parametrize("command,toml,said", [
+    ("check", '[limits]\nmemory = "abc"\n', "limits.memory must be a size"),
+    ("check", "[limits]\nmemory = -5\n", "limits.memory must be a size"),
+    ("check", 'engine = "warp"\n',
+     "engine must be one of auto, vector, packed, scalar, not 'warp'"),
+    ("check", 'faults = "some"\n', "faults must be one of all, none"),
+    ("prove", '[prove]\ntimeout = "soon"\n',
+     "timeout must be a number of seconds >= 0, not 'soon'"),
+    ("prove", '[prove]\ndepth = "deep"\n', "depth must be a whole number >= 0, not 'deep'"),
+    ("prove", '[prove]\nmethod = "magic"\n', "prove.method must be one of auto, inductive"),
 ])
-def test_a_bad_check_setting_in_the_configuration_is_a_usage_error(capsys, monkeypatch,
-                                                                    tmp_path, toml, said):
+def test_a_bad_setting_in_the_configuration_is_a_usage_error(capsys, monkeypatch, tmp_path,
+                                                             command, toml, said):
     (tmp_path / "mscheck.toml").write_text(toml)
     monkeypatch.chdir(tmp_path)
-    code, err = _main(capsys, "check", TCOMMIT)
-    assert code == 2 and f"mscheck: error: configuration: {said}" in err
-
-
-@pytest.mark.parametrize("toml,said", [
-    ('[prove]\ntimeout = "soon"\n', "timeout must be a number of seconds >= 0, not 'soon'"),
-    ('[prove]\ndepth = "deep"\n', "depth must be a whole number >= 0, not 'deep'"),
-    ('[prove]\nmethod = "magic"\n', "prove.method must be one of auto, inductive"),
-])
-def test_a_bad_prove_setting_in_the_configuration_is_a_usage_error(capsys, monkeypatch,
-                                                                    tmp_path, toml, said):
-    (tmp_path / "mscheck.toml").write_text(toml)
-    monkeypatch.chdir(tmp_path)
-    code, err = _main(capsys, "prove", TCOMMIT)
+    code, err = _main(capsys, command, TCOMMIT)
     assert code == 2 and f"mscheck: error: configuration: {said}" in err
 
 
