@@ -17,8 +17,9 @@ from typing import Any, Callable
 from mscheck.engine.model import ModelProperty, Step, StepError
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import (ChanId, EvalError, FMap, MsgVal, Record, _builtin,
-                                 _sort_key_any, _update, default_value, show_value, type_values)
+from mscheck.ir.evaluate import (MAX_RANGE_SET, ChanId, EvalError, FMap, MsgVal, Record,
+                                 _builtin, _sort_key_any, _update, default_value, show_value,
+                                 type_values)
 from mscheck.ir.printer import show_expr
 
 __all__ = ["compile_spec", "CompiledModel", "Unsupported"]
@@ -31,10 +32,6 @@ class Unsupported(Exception):
         super().__init__(message)
         self.span = span
 
-
-#: A range ``lo..hi`` made into a set holds at most this many values (its membership
-#: ``x in lo..hi`` compares the bounds, whatever they are).
-MAX_RANGE_SET = 1 << 22
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "union": operator.or_,

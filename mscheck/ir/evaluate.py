@@ -190,6 +190,8 @@ def default_value(t: T.Type, messages=None):
     raise EvalError(f"a variable of type {T.show(t)} needs an initial value")
 
 
+#: A range ``lo..hi`` made into a set holds at most this many values.
+MAX_RANGE_SET = 1 << 22
 #: Products of more bits are not computed (a chain of constants each the square of the last
 #: would otherwise run for hours): the literals' bound is 1,000 digits, some 3,300 bits.
 MAX_PRODUCT_BITS = 1 << 16
@@ -264,6 +266,9 @@ def evaluate(e: N.Expr, env: Mapping[str, Any], consts: Mapping[str, Any],
             return bool(a) == bool(ev(e.right, env))
         b = ev(e.right, env)
         if op == "..":
+            if b - a >= MAX_RANGE_SET:  # (else memory runs out, slowly)
+                raise EvalError(f"{a}..{b} has {b - a + 1:,} values: too many to make a set "
+                                f"of (at most {MAX_RANGE_SET:,})")
             return frozenset(range(a, b + 1))
         if op in ("div", "mod"):
             if b == 0:
