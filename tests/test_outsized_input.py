@@ -235,3 +235,20 @@ def test_a_replica_domain_too_large_is_said_at_once(capsys, tmp_path, decl):
     assert code == 2 and (f"{spec}:2:16: error[MS212]: cannot compute this value: "
                           "1..1000000000000000000 has 1,000,000,000,000,000,000 values: too "
                           "many to make a set of (at most 4,194,304)") in err
+
+
+def test_a_counterexample_over_a_wide_message_type_lists_what_the_model_names(capsys, tmp_path):
+    # the set of messages was read over all 4001 * 4001 of them: past a minute and 1.36 GB
+    spec = tmp_path / "wide.ms"
+    spec.write_text("""
+message M(a: 0..4000, b: 0..4000)
+channel c: set of M
+service P { var sent: bool
+  action send when not sent { sent := true; c!M(1, 2) } }
+invariant Bad: not P.sent
+prove Bad
+""")
+    code = main(["prove", str(spec), "--timeout", "20"])
+    out = capsys.readouterr().out
+    assert code == 1 and out.splitlines()[0].startswith("Bad: violated")
+    assert "       c = {M(1, 2)}" in out.splitlines()

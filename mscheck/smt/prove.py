@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from itertools import product
+from math import prod
 from typing import Any
 
 import z3
@@ -18,6 +19,10 @@ from mscheck.ir import types as T
 from mscheck.ir.evaluate import FMap, MsgVal, Record, _sort_key, show_value, type_values
 from mscheck.ir.walk import var_refs
 from mscheck.smt.encode import Encoder, StepDef, Unsupported
+
+#: A counterexample lists a set's or map's entries over every value of its element type
+#: when it has at most this many (else the ones the model names).
+MAX_UNIVERSE = 4096
 
 __all__ = ["prove_spec", "prove_property", "METHODS"]
 
@@ -91,15 +96,17 @@ class _Decoder:
                 fields = [self.universe(ft) for _, ft in msg.fields]
                 if any(f is None for f in fields):
                     return None
+                if len(out) + prod(len(f) for f in fields) > MAX_UNIVERSE:  # (counted first)
+                    return None
                 for args in product(*fields):
                     out.append((MsgVal(name, tuple(a for a, _ in args)),
                                 self.enc.msg_ctor[name](*[z for _, z in args])))
             return out
         try:
-            vals = type_values(t, self.enc.spec.messages)
+            vals = type_values(t, self.enc.spec.messages, MAX_UNIVERSE)
         except Exception:  # noqa: BLE001
             return None
-        if len(vals) > 4096:
+        if len(vals) > MAX_UNIVERSE:
             return None
         return [(v, self.enc.pyz(v, t)) for v in vals]
 
