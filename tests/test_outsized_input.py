@@ -252,3 +252,12 @@ prove Bad
     out = capsys.readouterr().out
     assert code == 1 and out.splitlines()[0].startswith("Bad: violated")
     assert "       c = {M(1, 2)}" in out.splitlines()
+
+
+def test_a_bad_constant_override_is_the_only_error(capsys):
+    # a model-value set of a million values is refused (MS217); the spec was then read
+    # without the constant, and five more errors followed from that one
+    code, err = _main(capsys, "lint", str(ROOT / "specs" / "classic" / "two_phase.ms"),
+                      "--const", "RM=1000000")
+    assert code == 2 and err.count("error[") == 1
+    assert "error[MS217]: --const RM=1000000: a model-value set needs 1 to 100000 values" in err

@@ -136,6 +136,8 @@ class _Lowerer:
         for k in self.overrides:
             if k not in declared_consts:
                 self.error("MS217", f"--const {k}: the spec declares no constant '{k}'", None)
+        if any(d.code == "MS217" and d.severity == "error" for d in self.diags):
+            raise _Abort  # the rest, read without the constant, would only repeat the error
         for type_name in self.type_decls:
             self._named_type(type_name, None)
         for d in by(A.MessageDecl):
