@@ -261,3 +261,24 @@ def test_a_bad_constant_override_is_the_only_error(capsys):
                       "--const", "RM=1000000")
     assert code == 2 and err.count("error[") == 1
     assert "error[MS217]: --const RM=1000000: a model-value set needs 1 to 100000 values" in err
+
+
+@pytest.mark.parametrize("text,reason", [
+    # a sum of a million terms: 59 s, then Z3 out of memory
+    ("service S {\n  var s: set of 0..999999 = {}\n  var d: bool\n"
+     "  action a when not d { d := true; s := s union {1} }\n}\n"
+     "invariant I: card(S.s) <= 1\n",
+     "unsupported: card of a set over 0..999999 (0..999999 has too many values to list; it "
+     "is encoded over at most 16,384 values) (line 6)"),
+    # a set term of a million tuples: past 90 s
+    ("type T = (0..999, 0..999)\nservice S {\n  var x: 0..3 = 0\n"
+     "  action a when x < 2 { x := x + 1 }\n}\n"
+     "invariant I: forall y in T: y[1] >= 0 or S.x >= 0\n",
+     "unsupported: the type (0..999, 0..999) as a set of values: (0..999, 0..999) has too "
+     "many values to list (at most 16,384 are listed) (line 6)"),
+])
+def test_a_proof_does_not_list_a_type_of_a_million_values(text, reason):
+    from mscheck.smt import prove_spec
+
+    (r,) = prove_spec(mscheck.loads(text), timeout=10)["results"]
+    assert (r["status"], r["reason"]) == ("unknown", reason)

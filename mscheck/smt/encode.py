@@ -46,6 +46,11 @@ from mscheck.ir.walk import walk
 __all__ = ["Unsupported", "Encoder", "StepDef", "StateVar"]
 
 
+#: A type's values are listed in an encoding (``card``, a quantifier over the type) when
+#: they are at most this many; a term of more grows past what a proof can take.
+MAX_LISTED = 1 << 14
+
+
 class Unsupported(Exception):
     """A construct the prover does not encode yet: the answer is 'unknown', never 'proved'."""
 
@@ -745,10 +750,10 @@ class Encoder:
                 (isinstance(t, T.IntT) and t.lo is None):
             return z3.K(self.sort(t), z3.BoolVal(True))
         try:
-            values = frozenset(type_values(t, self.spec.messages))
+            values = frozenset(type_values(t, self.spec.messages, MAX_LISTED))
         except EvalError as exc:  # (a range of millions, a channel type, ...)
-            raise Unsupported(f"the type {T.show(t)} as a set of values: {exc}",
-                              e.span) from None
+            raise Unsupported(f"the type {T.show(t)} as a set of values: {exc} (at most "
+                              f"{MAX_LISTED:,} are listed)", e.span) from None
         return self.pyz(values, T.SetT(t))
 
     def _x_Unary(self, e, st, env):
@@ -826,8 +831,8 @@ class Encoder:
         if isinstance(d, N.TypeSet) and not self.is_usort_type(d.of):
             try:
                 return "finite", [self.pyz(v, d.of) for v in
-                                  type_values(d.of, self.spec.messages)]
-            except Exception:  # noqa: BLE001 - infinite: symbolic below
+                                  type_values(d.of, self.spec.messages, MAX_LISTED)]
+            except Exception:  # noqa: BLE001 - infinite or too many: symbolic below
                 pass
         if isinstance(d, N.Binary) and d.op == "..":
             lo = z3.simplify(self.expr(d.left, st, env))
@@ -1022,9 +1027,11 @@ class Encoder:
         if f == "card":
             at = e.args[0].type
             try:
-                vals = type_values(at.elem, self.spec.messages)
-            except Exception:  # noqa: BLE001
-                raise Unsupported("card of a set over an infinite type", e.span) from None
+                vals = type_values(at.elem, self.spec.messages, MAX_LISTED)
+            except EvalError as exc:  # infinite, or too many to sum over
+                raise Unsupported(f"card of a set over {T.show(at.elem)} ({exc}; it is "
+                                  f"encoded over at most {MAX_LISTED:,} values)",
+                                  e.span) from None
             return z3.Sum([z3.If(z3.Select(args[0], self.pyz(v, at.elem)), 1, 0)
                            for v in vals]) if vals else z3.IntVal(0)
         raise Unsupported(f"{f}(...) is not encoded for proofs yet", e.span)
