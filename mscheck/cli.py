@@ -630,6 +630,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _number(value, kind):
+    """``value`` (from the configuration) as ``kind`` when it reads as one, else as it is."""
+    try:
+        return kind(value) if not isinstance(value, bool) else value
+    except (TypeError, ValueError, OverflowError):
+        return value
+
+
 def _apply_config(args) -> None:
     """Fill options the command line left unset from mscheck.toml / [tool.mscheck]."""
     from mscheck.config import load_config
@@ -656,10 +664,10 @@ def _apply_config(args) -> None:
             args.fail_on = ",".join(fail_on) if isinstance(fail_on, list) else str(fail_on)
         args.thresholds = cfg.get("thresholds")
     elif cmd == "prove":
-        if args.timeout is None:  # (checked by _bad_config_count)
-            args.timeout = cfg.get("prove", "timeout", default=30.0)
+        if args.timeout is None:  # (what is no number is said by _bad_config_count)
+            args.timeout = _number(cfg.get("prove", "timeout", default=30.0), float)
         if args.depth is None:
-            args.depth = cfg.get("prove", "depth", default=10)
+            args.depth = _number(cfg.get("prove", "depth", default=10), int)
         if args.method is None:
             args.method = cfg.get("prove", "method", default="auto")
 

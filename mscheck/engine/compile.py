@@ -233,9 +233,9 @@ class CompiledModel:
             def interval(s, env):
                 low, high = a(s, env), b(s, env)
                 if high - low >= MAX_RANGE_SET:  # (else memory runs out, slowly)
-                    raise StepError("domain", f"{show_expr(e)} has {high - low + 1:,} values: "
-                                    f"too many to make a set of (at most {MAX_RANGE_SET:,})",
-                                    span)
+                    # not the spec's fault: the run cannot go on, and is inconclusive
+                    raise Unsupported(f"{show_expr(e)} has {high - low + 1:,} values: too many "
+                                      f"to make a set of (at most {MAX_RANGE_SET:,})", span)
                 return frozenset(range(low, high + 1))
             return interval
         if op in ("in", "notin") and isinstance(e.right, N.Binary) and e.right.op == "..":

@@ -199,7 +199,7 @@ MAX_PRODUCT_BITS = 1 << 16
 
 def _times(a, b):
     if (isinstance(a, int) and isinstance(b, int)
-            and a.bit_length() + b.bit_length() > MAX_PRODUCT_BITS):
+            and a.bit_length() + b.bit_length() - 1 > MAX_PRODUCT_BITS):  # (its least size)
         raise EvalError(f"the product has more than {MAX_PRODUCT_BITS:,} bits")
     return a * b
 
@@ -264,6 +264,10 @@ def evaluate(e: N.Expr, env: Mapping[str, Any], consts: Mapping[str, Any],
         a = ev(e.left, env)
         if op == "<=>":
             return bool(a) == bool(ev(e.right, env))
+        if op in ("in", "notin") and isinstance(e.right, N.Binary) and e.right.op == "..":
+            # membership of a range: its bounds compared, the set never made
+            low, high = ev(e.right.left, env), ev(e.right.right, env)
+            return (low <= a <= high) == (op == "in")
         b = ev(e.right, env)
         if op == "..":
             if b - a >= MAX_RANGE_SET:  # (else memory runs out, slowly)

@@ -84,6 +84,7 @@ class _Lowerer:
         self.atoms: dict[str, T.AtomT] = {}  # atom -> the first type that lists it
         self.defs: dict[str, A.DefDecl] = {}
         self.def_uses = 0  # the uses of definitions expanded so far (MAX_DEF_USES at most)
+        self.refused: set[str] = set()  # the constants whose --const value was refused
         self.messages: dict[str, N.Message] = {}
         self.channels: dict[str, N.Channel] = {}
         self.services: dict[str, _ServiceInfo] = {}
@@ -136,8 +137,8 @@ class _Lowerer:
         for k in self.overrides:
             if k not in declared_consts:
                 self.error("MS217", f"--const {k}: the spec declares no constant '{k}'", None)
-        if any(d.code == "MS217" and d.severity == "error" for d in self.diags):
-            raise _Abort  # the rest, read without the constant, would only repeat the error
+        if self.refused:  # read without those constants, the rest would only repeat it
+            raise _Abort
         for type_name in self.type_decls:
             self._named_type(type_name, None)
         for d in by(A.MessageDecl):
@@ -342,6 +343,7 @@ class _Lowerer:
             if count < 1 or count > 100_000:
                 self.error("MS217", f"--const {name}={text}: a model-value set needs 1 to 100000 "
                            "values", d.span)
+                self.refused.add(name)
                 return None
             return A.SetLit(tuple(A.Name(f"{name.lower()}{i}") for i in range(1, count + 1)),
                             span=d.span)
@@ -350,6 +352,7 @@ class _Lowerer:
             return mod.decls[0].value
         except SpecError as exc:
             self.error("MS217", f"--const {name}={text}: {exc.diagnostics[0].message}", None)
+            self.refused.add(name)
             return None
 
     def _const(self, d: A.ConstDecl) -> None:
@@ -382,6 +385,7 @@ class _Lowerer:
                         self.error("MS217", f"--const {d.name}={self.overrides[d.name]}: "
                                    f"{d.name} is declared {T.show(t)}, not {T.show(e.type)}",
                                    None)
+                        self.refused.add(d.name)
                     else:
                         self.error("MS203", f"constant {d.name} is declared {T.show(t)} but its "
                                    f"value has type {T.show(e.type)}", value_ast.span)
