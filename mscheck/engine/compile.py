@@ -17,8 +17,8 @@ from typing import Any, Callable
 from mscheck.engine.model import ModelProperty, Step, StepError
 from mscheck.ir import nodes as N
 from mscheck.ir import types as T
-from mscheck.ir.evaluate import (MAX_RANGE_SET, ChanId, EvalError, FMap, MsgVal, Record,
-                                 _builtin, _sort_key_any, _update, default_value, show_value,
+from mscheck.ir.evaluate import (ChanId, EvalError, FMap, MsgVal, Record, _builtin,
+                                 _sort_key_any, _update, default_value, range_set, show_value,
                                  type_values)
 from mscheck.ir.printer import show_expr
 
@@ -232,11 +232,11 @@ class CompiledModel:
 
             def interval(s, env):
                 low, high = a(s, env), b(s, env)
-                if high - low >= MAX_RANGE_SET:  # (else memory runs out, slowly)
+                try:
+                    return range_set(low, high)
+                except EvalError as exc:
                     # not the spec's fault: the run cannot go on, and is inconclusive
-                    raise Unsupported(f"{show_expr(e)} has {high - low + 1:,} values: too many "
-                                      f"to make a set of (at most {MAX_RANGE_SET:,})", span)
-                return frozenset(range(low, high + 1))
+                    raise Unsupported(f"{show_expr(e)} {exc}", span) from None
             return interval
         if op in ("in", "notin") and isinstance(e.right, N.Binary) and e.right.op == "..":
             # membership of a range: its bounds compared, the set never made (``x in

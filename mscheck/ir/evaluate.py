@@ -197,6 +197,15 @@ MAX_RANGE_SET = 1 << 22
 MAX_PRODUCT_BITS = 1 << 16
 
 
+def range_set(low: int, high: int) -> frozenset:
+    """The set ``low..high``; EvalError (saying how many values it has) past
+    ``MAX_RANGE_SET`` values, which would otherwise take the memory there is, slowly."""
+    if high - low >= MAX_RANGE_SET:
+        raise EvalError(f"has {high - low + 1:,} values: too many to make a set of (at most "
+                        f"{MAX_RANGE_SET:,})")
+    return frozenset(range(low, high + 1))
+
+
 def _times(a, b):
     if (isinstance(a, int) and isinstance(b, int)
             and a.bit_length() + b.bit_length() - 1 > MAX_PRODUCT_BITS):  # (its least size)
@@ -270,10 +279,10 @@ def evaluate(e: N.Expr, env: Mapping[str, Any], consts: Mapping[str, Any],
             return (low <= a <= high) == (op == "in")
         b = ev(e.right, env)
         if op == "..":
-            if b - a >= MAX_RANGE_SET:  # (else memory runs out, slowly)
-                raise EvalError(f"{a}..{b} has {b - a + 1:,} values: too many to make a set "
-                                f"of (at most {MAX_RANGE_SET:,})")
-            return frozenset(range(a, b + 1))
+            try:
+                return range_set(a, b)
+            except EvalError as exc:
+                raise EvalError(f"{a}..{b} {exc}") from None
         if op in ("div", "mod"):
             if b == 0:
                 raise EvalError("division by zero")
