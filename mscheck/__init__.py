@@ -11,7 +11,7 @@ def load(path: str, consts: dict[str, str] | None = None):
 
     Raises :class:`mscheck.diagnostics.SpecError` with every diagnostic when the spec is wrong.
     """
-    from mscheck.lang.parser import read_source
+    from mscheck.lang.source import read_source
 
     return loads(read_source(path), path, consts)
 
@@ -19,7 +19,7 @@ def load(path: str, consts: dict[str, str] | None = None):
 def loads(text: str, filename: str = "<string>", consts: dict[str, str] | None = None):
     """Parse and check spec text (see :func:`load`)."""
     from mscheck.ir.lower import lower
-    from mscheck.lang.parser import parse
+    from mscheck.lang.cache import parse
 
     return lower(parse(text, filename), consts, text)
 

@@ -98,7 +98,8 @@ def _const_overrides(items: list[str] | None) -> dict[str, str]:
 def _load(path: str, consts: dict[str, str]):
     """Read, parse and lower one file; returns (spec, source text)."""
     from mscheck.ir.lower import lower
-    from mscheck.lang.parser import parse, read_source
+    from mscheck.lang.cache import parse
+    from mscheck.lang.source import read_source
 
     text = read_source(path)
     return lower(parse(text, path), consts, text), text
@@ -178,7 +179,7 @@ def _emit(args, command: str, doc: dict, spec, text_fn) -> None:
 
 def _load_reporting(args):
     """Load ``args.file`` with ``args.const``; on a spec error print it and return None."""
-    from mscheck.lang.parser import read_source
+    from mscheck.lang.source import read_source
 
     sources: dict[str, str] = {}
     try:
@@ -207,7 +208,7 @@ def cmd_lint(args) -> int:
     for path in args.files:
         sources: dict[str, str] = {}
         try:
-            from mscheck.lang.parser import read_source
+            from mscheck.lang.source import read_source
 
             sources[path] = read_source(path)
             spec, _ = _load(path, consts)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# the syntax trees kept between runs (mscheck.lang.cache) go to a directory of this test
+# run, shared by its fresh interpreters: the user's own cache is neither read nor filled
+os.environ["MSCHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="mscheck-trees-")
+atexit.register(shutil.rmtree, os.environ["MSCHECK_CACHE_DIR"], ignore_errors=True)
 
 
 def run_mscheck(*args: str, cwd: Path = REPO, timeout: float = 120,

@@ -114,7 +114,9 @@ def test_classes_match_the_standard_decorator():
         assert cls.__match_args__ == ref.__match_args__, cls
         assert cls.__doc__ == ref.__doc__, cls
         assert str(inspect.signature(cls)) == str(inspect.signature(ref)), cls
-        assert sorted(vars(cls)) == sorted(vars(ref)), cls
+        # (pickling a class's instances caches ``__slotnames__`` on the class: not made here)
+        assert sorted(set(vars(cls)) - {"__slotnames__"}) == \
+            sorted(set(vars(ref)) - {"__slotnames__"}), cls
         assert [b.__name__ for b in cls.__mro__] == [b.__name__ for b in ref.__mro__]
         for name, value in vars(ref).items():
             if name in GENERATED:

@@ -335,7 +335,7 @@ class _Lowerer:
                 self._model_sets[d.name] = (t, value)
 
     def _parse_override(self, name: str, text: str, d: A.ConstDecl):
-        from mscheck.lang.parser import parse
+        from mscheck.lang.cache import parse
 
         if text.strip().isdigit() and isinstance(d.value, A.SetLit) and d.value.elems and all(
                 isinstance(e, A.Name) for e in d.value.elems):

@@ -8,10 +8,15 @@ code for each class.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import field
 
 from mscheck._frozen import frozen
 from mscheck.diagnostics import Span
+
+# trees nest up to the parser's MAX_DEPTH levels, and their making, pickling and lowering
+# recurse through them
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 @frozen

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mscheck.diagnostics import Diagnostic, Span, SpecError
 from mscheck.lang import ast
+from mscheck.lang.source import MAX_BYTES, read_source
 
 __all__ = ["read_source", "parse", "parse_file", "MAX_DEPTH", "MAX_BYTES"]
 
 #: Deepest nesting of the syntax tree accepted (brackets, prefixes, operators).
 MAX_DEPTH = 400
-#: Largest file accepted.
-MAX_BYTES = 64 * 1024 * 1024
 
 _PARSER: Lark | None = None
 
@@ -33,38 +30,6 @@ def _parser() -> Lark:
             cache=True,  # the parse tables are kept in a temporary file between runs
         )
     return _PARSER
-
-
-def read_source(path: str) -> str:
-    """Read a spec file as UTF-8 text, or raise :class:`SpecError` (MS001/MS002)."""
-
-    def fail(msg: str, code: str = "MS001") -> SpecError:
-        return SpecError([Diagnostic(code, msg, Span(path, 1, 1) if code == "MS002" else None)])
-
-    if not os.path.exists(path):
-        raise fail(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise fail(f"{path}: is a directory, not a .ms file")
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise fail(f"{path}: file is {size} bytes; the limit is {MAX_BYTES}", "MS002")
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise fail(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if b"\x00" in data:
-        raise fail(f"{path}: is a binary file (it contains NUL bytes), not a .ms spec")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise fail(f"{path}: is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line})")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise fail(f"{path}: is empty; a spec needs at least one declaration")
-    return text
 
 
 def parse_file(path: str) -> ast.Module:
@@ -959,5 +924,3 @@ def _flatten(items):
         else:
             yield it
 
-
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))

@@ -332,7 +332,7 @@ class Encoder:
         if not syms or not self.spec.source:
             return
         from mscheck.lang import ast as A
-        from mscheck.lang.parser import parse
+        from mscheck.lang.cache import parse
 
         try:
             decls = [d for d in parse(self.spec.source, self.spec.file).decls

@@ -11,8 +11,9 @@ import mscheck
 from mscheck.cli import main
 from mscheck.diagnostics import CODES, SpecError
 from mscheck.ir.nodes import Spec
-from mscheck.lang import parser as ms_parser
-from mscheck.lang.parser import MAX_DEPTH, read_source
+from mscheck.lang import source as ms_source
+from mscheck.lang.parser import MAX_DEPTH
+from mscheck.lang.source import read_source
 
 DEEP = 100_000
 PREFIXES = 20_000  # a process of 100,000 prefixes takes too long for the suite
@@ -138,7 +139,7 @@ def test_crlf_line_endings_keep_positions(files):
 
 
 def test_file_too_large_is_ms002(files, monkeypatch):
-    monkeypatch.setattr(ms_parser, "MAX_BYTES", 16)
+    monkeypatch.setattr(ms_source, "MAX_BYTES", 16)
     path = str(files / "good.ms")
     with pytest.raises(SpecError) as info:
         read_source(path)
