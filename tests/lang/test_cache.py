@@ -107,12 +107,17 @@ def test_a_directory_others_may_write_to_is_neither_read_nor_written(trees):
         pickle.dump((cache.FORMAT, "s.ms", SPEC, forged), fh)
     os.chmod(trees / name, 0o666)
     assert cache.parse(SPEC, "s.ms").decls[1].value.value == 3  # the entry is not read
-    os.chmod(trees / name, 0o600)
+    with open(trees / name, "wb") as fh:  # (it was written again, privately)
+        pickle.dump((cache.FORMAT, "s.ms", SPEC, forged), fh)
+    assert oct(os.stat(trees / name).st_mode & 0o777) == oct(0o600)
+    assert cache.parse(SPEC, "s.ms").decls[1].value.value == 7  # a private entry is read
     os.chmod(trees, 0o777)
-    assert cache.parse(SPEC, "s.ms").decls[1].value.value == 3
+    assert cache.parse(SPEC, "s.ms").decls[1].value.value == 3  # not in a shared directory
+    with open(trees / name, "rb") as fh:
+        assert pickle.load(fh)[3] == forged  # nor written there
     os.unlink(trees / name)
     cache.parse(SPEC, "s.ms")
-    assert entries(trees) == []  # nor written
+    assert entries(trees) == []
     os.chmod(trees, 0o700)
 
 
