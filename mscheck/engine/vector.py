@@ -45,8 +45,8 @@ depends on the key only) and then applied array-wide.
 Memory, per state: the visited set (``8 W`` bytes a slot, at most ``MAX_LOAD`` of the slots
 used, so ``8 W / MAX_LOAD`` to twice that; a byte more a slot when ``bits`` is a multiple of
 64; 4 to 6 bytes a slot for states of one word kept in quotient slots, see ``_Visited``) and
-the levels kept for traces (8 bytes per word; the top word of a wider state in the
-smallest unsigned type that holds its bits), plus the working arrays of one chunk. With
+the levels kept for traces (8 bytes per word, the top word in the smallest unsigned type
+that holds its bits: 4 bytes a state of 29 bits), plus the working arrays of one chunk. With
 ``keep`` (for the liveness graph, states of at most 64 bits), each slot of the visited set
 also holds its state's breadth-first number (4 bytes while the slots fit in ``int32``), and
 every transition's target number is kept (4 bytes each while the states fit in ``int32``).
@@ -71,9 +71,12 @@ __all__ = ["NotVectorisable", "vector_search", "packed_or_vector_search", "CHUNK
            "MIN_FRONTIER"]
 
 CHUNK = 1 << 14  # states of a level expanded at once (a multiple of 16384)...
-BIG_SEARCH = 1 << 20  # ...twice as many from this many visited states (their temporaries are
-# small next to the visited set by then, and larger batches are faster)
+BIG_SEARCH = 1 << 22  # ...twice as many from this many visited states: larger batches are a
+# little faster, and by then their temporaries (some 15 MiB more) are small next to the
+# visited set. From a million states instead, service_registry N=3 (1.9 M states) and
+# philosophers N=12 peaked 7 MiB higher, for 0-2 % of the time
 MIN_FRONTIER = 0  # see packed_or_vector_search
+GOOD_SLICE = 1 << 16  # states whose invariants are tested at once (_AllGood)
 PARALLEL_LEVEL = 1 << 16  # with two workers: the level size from which both processes work
 _U64 = np.uint64
 _M64 = (1 << 64) - 1
@@ -274,9 +277,11 @@ class _Layout:
         self.bits = bits
         self.words = max(1, -(-bits // 64))
         top = bits - 64 * (self.words - 1)
-        self.top = np.dtype(_U64 if self.words == 1 else
-                            np.uint8 if top <= 8 else np.uint16 if top <= 16 else
-                            np.uint32 if top <= 32 else _U64)
+        # the levels kept hold the top word in the smallest type that holds its bits; so do
+        # the whole-state slots of the visited set, but for states of one word (uint64)
+        self.kept = np.dtype(np.uint8 if top <= 8 else np.uint16 if top <= 16 else
+                             np.uint32 if top <= 32 else _U64)
+        self.top = np.dtype(_U64) if self.words == 1 else self.kept
 
     def from_ints(self, ints: list[int]) -> list[np.ndarray]:
         return [np.fromiter(((s >> 64 * w) & _M64 for s in ints), dtype=_U64, count=len(ints))
@@ -297,9 +302,9 @@ class _Layout:
 
     def store(self, states: list[np.ndarray]) -> list[np.ndarray]:
         """A level as kept for traces: the top word in its smallest type."""
-        if self.top == states[-1].dtype:
+        if self.kept == states[-1].dtype:
             return states
-        return states[:-1] + [states[-1].astype(self.top)]
+        return states[:-1] + [states[-1].astype(self.kept)]
 
     def load(self, stored: list[np.ndarray], a: int, b: int) -> list[np.ndarray]:
         return [x[a:b] if x.dtype == _U64 else x[a:b].astype(_U64) for x in stored]
@@ -751,12 +756,18 @@ class _AllGood:
         return fold, good
 
     def __call__(self, states: list[np.ndarray]) -> bool:
-        for fold, good in self.groups:
-            if not good[fold.index(fold.keys(states))].all():
+        # a slice at a time: the temporaries of a whole level (keys, indices, lanes' words)
+        # added 2.5 MiB to the peak of order_events with 12 orders
+        for a in range(0, len(states[0]), GOOD_SLICE):
+            part = [x[a:a + GOOD_SLICE] for x in states]
+            for fold, good in self.groups:
+                if not good[fold.index(fold.keys(part))].all():
+                    return False
+            if not all(lanes(part) for lanes in self.lanes):
                 return False
-        if not all(lanes(states) for lanes in self.lanes):
-            return False
-        return all(leaf_ok(leaf, states).all() for leaf in self.rest)
+            if not all(leaf_ok(leaf, part).all() for leaf in self.rest):
+                return False
+        return True
 
 
 def first_bad(leaves, states: list[np.ndarray]) -> int | None:
@@ -1494,7 +1505,7 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
         if handoff is None:
             check_new(frontier, 0)
         while len(frontier[0]) and not stop:
-            frontier = layout.store(frontier)  # the top word narrowed (W > 1)
+            frontier = layout.store(frontier)  # the top word narrowed
             levels.append(frontier)
             if limits.max_depth is not None and depth >= limits.max_depth:
                 reason = f"depth bound {limits.max_depth} reached"
@@ -1569,8 +1580,9 @@ def vector_search(pm: PackedModel, *, limits: Limits = Limits(), check_deadlock:
             if len(nxt[0]) and not check_new(nxt, depth):
                 levels.append(layout.store(nxt))
                 break
-            frontier = nxt
-            if limits.max_states is not None and n_visited >= limits.max_states and len(nxt[0]):
+            frontier, nxt = nxt, None  # (narrowed as it is kept)
+            if (limits.max_states is not None and n_visited >= limits.max_states
+                    and len(frontier[0])):
                 reason = f"state limit of {limits.max_states} reached"
                 break
     except KeyboardInterrupt:
