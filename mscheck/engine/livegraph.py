@@ -145,12 +145,14 @@ def build_graph(pm: PackedModel, kept: dict | None = None) -> tuple[ArrayGraph, 
     if kept is None:
         kept = {}
         vector_search(pm, keep_going=True, check_deadlock=False, properties=[], keep=kept)
-    layout, vtables = kept["layout"], kept["vtables"]
-    levels = [layout.load(lv, 0, len(lv[0]))[0] for lv in kept["levels"]]
-    bfs = np.concatenate(levels) if levels else np.empty(0, dtype=_U64)
-    n = len(bfs)
-    sizes = np.array([len(lv) for lv in levels], dtype=np.int64)
+    vtables = kept["vtables"]
+    levels = kept["levels"]  # one word a state, in the narrowest type that holds its bits
+    sizes = np.array([len(lv[0]) for lv in levels], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)))  # where each level starts, then n
+    n = int(starts[-1])
+    bfs = np.empty(n, dtype=_U64)  # the states in breadth-first order, widened in place
+    for lv, a in zip(levels, starts.tolist()):
+        bfs[a:a + len(lv[0])] = lv[0]
     idx = np.int32 if n < 1 << 31 else np.int64
     depth = np.repeat(np.arange(len(levels), dtype=idx), sizes)
 
