@@ -1,4 +1,5 @@
-"""Text to syntax tree: reading files safely, parsing with Lark, and precise parse errors."""
+"""Text to syntax tree: parsing with Lark, and precise parse errors (files are read by
+:mod:`mscheck.lang.source`; trees kept between runs by :mod:`mscheck.lang.cache`)."""
 
 from __future__ import annotations
 
