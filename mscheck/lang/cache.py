@@ -15,9 +15,10 @@ syntax error is parsed, and reported, every time.
 The entries go to ``$MSCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mscheck/trees``, else
 ``~/.cache/mscheck/trees``; ``MSCHECK_CACHE_DIR`` set to an empty string turns the cache
 off. The directory is made private; one that another user owns, or that others may write
-to, is neither read nor written (an entry is a pickle). At most ``MAX_ENTRIES`` entries are
-kept, the least recently used going first. Any failure to read or write an entry falls back
-to parsing, silently."""
+to, is neither read nor written (an entry is a pickle). At most ``MAX_ENTRIES`` entries of
+``MAX_BYTES`` in all are kept, the least recently used going first; a tree whose entry
+would take more than ``MAX_ENTRY_BYTES`` is not kept. Any failure to read or write an entry
+falls back to parsing, silently."""
 
 from __future__ import annotations
 
@@ -28,10 +29,14 @@ import sys
 
 from mscheck.lang import ast
 
-__all__ = ["parse", "cache_dir", "MAX_ENTRIES"]
+__all__ = ["parse", "cache_dir", "MAX_ENTRIES", "MAX_BYTES", "MAX_ENTRY_BYTES"]
 
-#: Entries kept at most (a spec's tree takes 10-100 KiB).
+#: Entries kept at most (a spec's tree takes 10-100 KiB)...
 MAX_ENTRIES = 256
+#: ...and bytes in all...
+MAX_BYTES = 64 << 20
+#: ...and in one entry.
+MAX_ENTRY_BYTES = 4 << 20
 #: The layout of an entry; part of every entry's name.
 FORMAT = 1
 # the files whose code decides the tree a text parses to
@@ -114,6 +119,8 @@ def _write(directory: str, path: str, text: str, filename: str, module: ast.Modu
         if not _private(directory):
             return
         data = pickle.dumps((FORMAT, filename, text, module), protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > MAX_ENTRY_BYTES:
+            return
         tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -132,18 +139,22 @@ def _write(directory: str, path: str, text: str, filename: str, module: ast.Modu
 
 
 def _prune(directory: str) -> None:
-    """Remove the least recently used entries past ``MAX_ENTRIES``."""
+    """Remove the least recently used entries past ``MAX_ENTRIES`` or ``MAX_BYTES``."""
     entries = []
     with os.scandir(directory) as it:
         for e in it:
             if e.name.endswith(".pickle"):
                 try:
-                    entries.append((e.stat().st_mtime_ns, e.path))
+                    st = e.stat()
                 except OSError:
-                    pass
-    if len(entries) > MAX_ENTRIES:
-        entries.sort()
-        for _, path in entries[:len(entries) - MAX_ENTRIES]:
+                    continue
+                entries.append((st.st_mtime_ns, st.st_size, e.path))
+    entries.sort(reverse=True)  # the most recently used first
+    kept = total = 0
+    for _, size, path in entries:
+        kept += 1
+        total += size
+        if kept > MAX_ENTRIES or total > MAX_BYTES:
             try:
                 os.unlink(path)
             except OSError:

@@ -171,3 +171,20 @@ def test_a_check_on_a_kept_tree_does_not_import_lark(trees, repo_root):
                      for r in runs)
     assert first == second and first
     assert len(entries(trees)) == 1
+
+
+def test_entries_are_bounded_in_bytes(trees, monkeypatch):
+    texts = [SPEC.replace("const N = 3", f"const N = {n}") for n in range(1, 4)]
+    cache.parse(texts[0], "s.ms")
+    (first,) = entries(trees)
+    size = (trees / first).stat().st_size
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", size - 1)  # a tree this large is not kept
+    cache.parse(SPEC + "\n# a comment makes the entry larger\n", "s.ms")
+    assert entries(trees) == [first]
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 4 << 20)
+    monkeypatch.setattr(cache, "MAX_BYTES", 2 * size + 2)  # two entries fit, not three
+    os.utime(trees / first, ns=(10**9, 10**9))
+    cache.parse(texts[1], "s.ms")
+    assert len(entries(trees)) == 2
+    cache.parse(texts[2], "s.ms")
+    assert len(entries(trees)) == 2 and first not in entries(trees)  # the oldest went
