@@ -2,8 +2,8 @@
 parsed again.
 
 Importing Lark, making its parser (loading its tables, building the contextual lexer's
-scanners) and parsing take 0.06-0.1 s of a run of ``mscheck check`` (and 5 MiB of the peak
-of a small one); reading a kept tree takes about a millisecond, and Lark is then not
+scanners) and parsing take 0.07-0.14 s of a run of ``mscheck check`` (and about 5 MiB of
+its peak); reading a kept tree takes about a millisecond, and Lark is then not
 imported at all. ``--const`` values, which are parsed as one-line specs, are kept too.
 
 An entry is a pickle of the file name, the whole text and its tree (:class:`ast.Module`),
