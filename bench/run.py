@@ -346,11 +346,12 @@ def main(argv=None) -> int:
                 setup = model_setup(name, size, work)
                 row = {"model": name, "size": size}
                 n = args.repeat
-                if "mscheck" in tools:
-                    # the first run parses the spec; the timed ones read its kept tree, as
-                    # a run on a spec unchanged since the last one does (SPIN's parsing and
-                    # compiling are not timed either)
+                if "mscheck" in tools or "mscheck2" in tools:
+                    # the first run parses the spec; the timed ones (of both) read its kept
+                    # tree, as a run on a spec unchanged since the last one does (SPIN's
+                    # parsing and compiling are not timed either)
                     first = run_mscheck(setup, work)
+                if "mscheck" in tools:
                     row["mscheck"] = repeated(lambda: run_mscheck(setup, work), n)
                     if "error" not in first and "error" not in row["mscheck"]:
                         row["mscheck"].update(first_seconds=first["seconds"],
